@@ -1,0 +1,183 @@
+/* The sans-I/O TLS engine, as seen by the OpenSSL-compatible facade
+ * (src/api/).  Bytes in, bytes out: the engine never sees a BIO, a socket
+ * or a clock (DESIGN.md principle 1).
+ *
+ * The facade's run_until() loop:
+ *   1. flush clasp_conn_out_pending() to the write BIO, clasp_conn_out_consume();
+ *   2. w = clasp_conn_process(conn) and act on w (see clasp_wait);
+ *   3. when w == CLASP_WAIT_INPUT, BIO_read into clasp_conn_in_space() and
+ *      clasp_conn_in_commit() what arrived.
+ * Every call can stop at any byte boundary and resume later: the engine
+ * keeps all partial input, and output stays pending until consumed. */
+#ifndef CLASP_ENGINE_H
+#define CLASP_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/types.h>
+#include <openssl/x509.h>
+
+#include "crypto/crypto.h"
+
+typedef struct clasp_conn clasp_conn;
+
+/* Notifications from the engine (keylog lines, message trace, state
+ * changes).  They only report; they cannot change the engine's course.
+ * Any member may be NULL. */
+typedef struct {
+    void *arg;
+    /* label: NSS key log label ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", …). */
+    void (*keylog)(void *arg, const char *label, const uint8_t client_random[32],
+                   const uint8_t *secret, size_t secret_len);
+    /* A whole handshake message, alert or CCS, as sent (write_p = 1) or
+     * received: content_type is the record content type (22, 21, 20) or
+     * 256 for a record header (SSL3_RT_HEADER), as OpenSSL's msg callback. */
+    void (*msg)(void *arg, int write_p, int version, int content_type, const uint8_t *buf,
+                size_t len);
+    /* where / value as OpenSSL's info callback (SSL_CB_*). */
+    void (*info)(void *arg, int where, int value);
+} clasp_observer;
+
+/* A certificate and its private key offered by the facade (borrowed:
+ * owned by the SSL_CTX/SSL and alive until the handshake ends). */
+typedef struct {
+    X509 *leaf;
+    STACK_OF(X509) *chain; /* intermediates, leaf excluded; may be NULL */
+    EVP_PKEY *key;
+} clasp_identity;
+
+/* What the engine needs from SSL_CTX/SSL.  Copied into the connection by
+ * clasp_conn_new(); the arrays and strings it points to are borrowed and
+ * must stay valid for the connection's life (the facade owns them). */
+typedef struct {
+    const clasp_crypto *crypto;
+    int is_server;
+    uint16_t min_version; /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
+    uint16_t max_version;
+    const uint16_t *suites; /* TLS 1.3 cipher suites, preference order */
+    size_t num_suites;
+    const uint16_t *groups; /* NamedGroups, preference order; the client */
+    size_t num_groups;      /* sends a key share for groups[0] */
+    const uint16_t *sigalgs; /* SignatureSchemes, preference order */
+    size_t num_sigalgs;
+    const uint8_t *alpn; /* client: the ALPN protocol list in wire form */
+    size_t alpn_len;
+    const char *sni; /* client: host name to send, or NULL */
+    int middlebox_compat; /* RFC 9846 Appendix D.4 */
+    int server_prefer_own_suites; /* SSL_OP_CIPHER_SERVER_PREFERENCE */
+    size_t max_cert_list; /* largest peer Certificate message accepted */
+    clasp_observer observer;
+} clasp_config;
+
+/* Returns a new connection in its initial state, or NULL (allocation).
+ * The role can still be changed with clasp_conn_set_role() until
+ * clasp_conn_start(). */
+clasp_conn *clasp_conn_new(const clasp_config *cfg);
+void clasp_conn_free(clasp_conn *conn);
+/* Replaces the configuration (e.g. after SSL_set_SSL_CTX or a setter);
+ * allowed before the handshake starts; later, only borrowed data that the
+ * handshake has not used yet takes effect. */
+void clasp_conn_set_config(clasp_conn *conn, const clasp_config *cfg);
+const clasp_config *clasp_conn_config(const clasp_conn *conn);
+
+/* Starts the handshake: a client queues its ClientHello, a server starts
+ * waiting for one.  Returns 1, or 0 on error (sticky).  Idempotent. */
+int clasp_conn_start(clasp_conn *conn);
+int clasp_conn_started(const clasp_conn *conn);
+
+/* ---- bytes from the peer ------------------------------------------------ */
+/* Points *out at free space for incoming bytes; returns its size (0 when
+ * the engine cannot take input now: let it process or the app read first). */
+size_t clasp_conn_in_space(clasp_conn *conn, uint8_t **out);
+void clasp_conn_in_commit(clasp_conn *conn, size_t n);
+/* Bytes received but not yet processed (for SSL_has_pending). */
+size_t clasp_conn_in_buffered(const clasp_conn *conn);
+
+/* ---- bytes for the peer ------------------------------------------------- */
+size_t clasp_conn_out_pending(const clasp_conn *conn, const uint8_t **out);
+void clasp_conn_out_consume(clasp_conn *conn, size_t n);
+
+/* ---- processing -------------------------------------------------------- */
+typedef enum {
+    CLASP_WAIT_ERROR = 0,   /* fatal: see clasp_conn_failed(); an alert may be pending output */
+    CLASP_WAIT_INPUT,       /* cannot go on without more bytes from the peer */
+    CLASP_WAIT_FLUSH,       /* output is over its soft limit: flush first */
+    CLASP_WAIT_APP_READ,    /* application data waits for clasp_conn_read_app() */
+    CLASP_WAIT_CLIENT_HELLO, /* server: call clasp_conn_client_hello_done() */
+    CLASP_WAIT_VERIFY_PEER, /* peer chain received: call clasp_conn_verify_done() */
+    CLASP_WAIT_CLOSED,      /* the peer sent close_notify: no more data will come */
+} clasp_wait;
+
+/* Processes buffered input as far as it goes, and says what it waits for.
+ * After CLASP_WAIT_ERROR every later call returns CLASP_WAIT_ERROR. */
+clasp_wait clasp_conn_process(clasp_conn *conn);
+
+/* ---- decisions the facade makes (callbacks live there) ------------------- */
+/* Server, at CLASP_WAIT_CLIENT_HELLO: what the client asked for. */
+const char *clasp_conn_client_sni(const clasp_conn *conn); /* NULL if none */
+/* The client's ALPN list in wire form (length-prefixed names), or NULL. */
+const uint8_t *clasp_conn_client_alpn(const clasp_conn *conn, size_t *len);
+/* Answers CLASP_WAIT_CLIENT_HELLO: the candidate identities (the engine
+ * picks the first one the client's signature_algorithms allow) and the
+ * ALPN protocol chosen (NULL: none).  alert != 0 aborts the handshake with
+ * that alert and reason (an SSL_R_* code). */
+void clasp_conn_client_hello_done(clasp_conn *conn, const clasp_identity *ids, size_t num_ids,
+                                  const uint8_t *alpn, size_t alpn_len, int alert, int reason);
+/* At CLASP_WAIT_VERIFY_PEER: the peer's chain, leaf first (borrowed). */
+STACK_OF(X509) *clasp_conn_peer_chain(const clasp_conn *conn);
+/* Answers CLASP_WAIT_VERIFY_PEER: ok = 1 accepts the chain; ok = 0 aborts
+ * with alert (e.g. bad_certificate, unknown_ca, certificate_expired) and
+ * reason SSL_R_CERTIFICATE_VERIFY_FAILED. */
+void clasp_conn_verify_done(clasp_conn *conn, int ok, int alert);
+
+/* ---- application data --------------------------------------------------- */
+/* Copies up to len plaintext bytes out (peek: without consuming).  Returns
+ * the count (0 when none is buffered). */
+size_t clasp_conn_read_app(clasp_conn *conn, uint8_t *out, size_t len, int peek);
+size_t clasp_conn_app_pending(const clasp_conn *conn);
+/* Seals up to len bytes (at most one record's worth) into output records.
+ * Returns the count taken, 0 when output must be flushed first, or -1 on
+ * error (connection failed or closed for writing). */
+long clasp_conn_write_app(clasp_conn *conn, const uint8_t *data, size_t len);
+
+/* Queues close_notify (RFC 9846 §6.1).  Returns 1, 0 when already sent. */
+int clasp_conn_close(clasp_conn *conn);
+/* Queues a KeyUpdate (RFC 9846 §4.6.3) and moves to the next sending key;
+ * request_peer asks the peer to update too.  Returns 1 or 0. */
+int clasp_conn_key_update(clasp_conn *conn, int request_peer);
+
+/* ---- status ------------------------------------------------------------- */
+int clasp_conn_is_server(const clasp_conn *conn);
+int clasp_conn_handshake_done(const clasp_conn *conn);
+int clasp_conn_failed(const clasp_conn *conn);
+int clasp_conn_peer_closed(const clasp_conn *conn); /* close_notify received */
+int clasp_conn_close_sent(const clasp_conn *conn);
+/* The last alert sent / received (level << 8 | description), or -1. */
+int clasp_conn_alert_sent(const clasp_conn *conn);
+int clasp_conn_alert_received(const clasp_conn *conn);
+/* The handshake state's name (for SSL_state_string_long) and its
+ * OpenSSL TLS_ST_* equivalent (for SSL_get_state). */
+const char *clasp_conn_state_name(const clasp_conn *conn);
+int clasp_conn_state_code(const clasp_conn *conn);
+
+/* ---- what was negotiated (0 / NULL until known) ------------------------- */
+uint16_t clasp_conn_version(const clasp_conn *conn);
+uint16_t clasp_conn_cipher_suite(const clasp_conn *conn);
+uint16_t clasp_conn_group(const clasp_conn *conn);
+uint16_t clasp_conn_peer_sigalg(const clasp_conn *conn);
+uint16_t clasp_conn_own_sigalg(const clasp_conn *conn);
+const uint8_t *clasp_conn_alpn(const clasp_conn *conn, size_t *len);
+int clasp_conn_did_hrr(const clasp_conn *conn);
+/* The peer's ephemeral key share as an EVP_PKEY (caller frees), or NULL. */
+EVP_PKEY *clasp_conn_peer_tmp_key(const clasp_conn *conn);
+const uint8_t *clasp_conn_client_random(const clasp_conn *conn);
+const uint8_t *clasp_conn_server_random(const clasp_conn *conn);
+/* Finished verify_data sent / received; returns the length copied. */
+size_t clasp_conn_finished(const clasp_conn *conn, int peer, uint8_t *out, size_t len);
+/* RFC 9846 §7.5 exporter; returns 1 or 0 (not available yet). */
+int clasp_conn_export(const clasp_conn *conn, const char *label, size_t label_len,
+                      const uint8_t *context, size_t context_len, int use_context,
+                      uint8_t *out, size_t out_len);
+
+#endif
