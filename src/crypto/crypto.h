@@ -64,6 +64,13 @@ int clasp_hkdf_expand(const clasp_crypto *c, clasp_hash_id h, const uint8_t *prk
 int clasp_hkdf_expand_label(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
                             const char *label, const uint8_t *context, size_t context_len,
                             uint8_t *out, size_t out_len);
+/* The same with a label of label_len bytes that need not be NUL-terminated
+ * (exporter labels, RFC 9846 §7.5, arrive as pointer and length).  At most
+ * 249 bytes, so that "tls13 " + label fits label<7..255>. */
+int clasp_hkdf_expand_label_bytes(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
+                                  const uint8_t *label, size_t label_len,
+                                  const uint8_t *context, size_t context_len, uint8_t *out,
+                                  size_t out_len);
 
 /* ---- AEAD (RFC 5116) ------------------------------------------------------------ */
 typedef enum {

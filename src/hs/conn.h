@@ -1,0 +1,225 @@
+/* The engine's connection object and the helpers shared by the state
+ * machines.  Internal to src/hs, src/msg, src/ext. */
+#ifndef CLASP_CONN_H
+#define CLASP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "crypto/crypto.h"
+#include "engine.h"
+#include "hs/keysched.h"
+#include "record/record.h"
+#include "util/err.h"
+#include "wire/wire.h"
+
+#define CLASP_TLS12 0x0303
+#define CLASP_TLS13 0x0304
+
+/* Handshake message types (RFC 9846 §4). */
+#define CLASP_HT_CLIENT_HELLO 1
+#define CLASP_HT_SERVER_HELLO 2
+#define CLASP_HT_NEW_SESSION_TICKET 4
+#define CLASP_HT_END_OF_EARLY_DATA 5
+#define CLASP_HT_ENCRYPTED_EXTENSIONS 8
+#define CLASP_HT_CERTIFICATE 11
+#define CLASP_HT_CERTIFICATE_REQUEST 13
+#define CLASP_HT_CERTIFICATE_VERIFY 15
+#define CLASP_HT_FINISHED 20
+#define CLASP_HT_KEY_UPDATE 24
+#define CLASP_HT_MESSAGE_HASH 254
+
+#define CLASP_HS_HEADER_LEN 4
+#define CLASP_MAX_SESSION_ID 32
+#define CLASP_MAX_ALPN 255
+#define CLASP_MAX_HOSTNAME 255
+#define CLASP_MAX_OFFERED 32 /* suites / groups / sigalgs / shares we track */
+
+/* What a state step asks the driver to do next. */
+typedef enum {
+    CLASP_HS_CONTINUE = 0, /* run the next state now */
+    CLASP_HS_READ,         /* needs the next handshake message */
+    CLASP_HS_WAIT,         /* waits for a facade decision (conn->wait) */
+    CLASP_HS_DONE,         /* the handshake is complete */
+    CLASP_HS_FAIL,         /* FATAL was raised */
+} clasp_hs_status;
+
+/* The transcript (RFC 9846 §4.4.1): raw messages are kept until the
+ * hash is known, then hashed incrementally. */
+typedef struct {
+    clasp_writer pending;
+    clasp_hash_ctx *hash;
+    clasp_hash_id hash_id;
+} clasp_transcript;
+
+/* Proof-carrying verification (DESIGN.md principle 8): set only by the
+ * three verification steps; application keys are installed only when all
+ * three hold. */
+typedef struct {
+    int cert;
+    int cert_verify;
+    int finished;
+} clasp_verified;
+
+/* Handshake-only state, freed when the handshake ends (principle 10). */
+typedef struct {
+    int state;
+    clasp_transcript transcript;
+    clasp_keysched ks;
+    clasp_kex *kex;           /* our ephemeral key */
+    uint16_t kex_group;
+    uint8_t client_hs_secret[CLASP_MAX_HASH_LEN];
+    uint8_t server_hs_secret[CLASP_MAX_HASH_LEN];
+    uint8_t session_id[CLASP_MAX_SESSION_ID];
+    size_t session_id_len;
+    uint8_t cookie[512];
+    size_t cookie_len;
+    int hrr_done;             /* a HelloRetryRequest was sent / received */
+    int ccs_sent;
+    int ccs_allowed;          /* a peer CCS may be dropped now (RFC 9846 §5) */
+    int cert_requested;       /* client: a CertificateRequest arrived */
+    uint8_t cert_req_context[256];
+    size_t cert_req_context_len;
+    clasp_verified verified;
+    /* Server: what the client offered, kept across the decision point. */
+    uint16_t client_sigalgs[CLASP_MAX_OFFERED];
+    size_t num_client_sigalgs;
+    const clasp_identity *identity;
+    clasp_identity chosen_identity;
+    uint8_t client_alpn[512];
+    size_t client_alpn_len;
+    int client_sent_alpn;
+    uint8_t peer_share[CLASP_MAX_KEX_PUB_LEN];
+    size_t peer_share_len;
+    /* The message being built. */
+    clasp_writer msg;
+} clasp_hs;
+
+struct clasp_conn {
+    clasp_config cfg;
+    int is_server;
+    int started;
+    int failed;
+    clasp_record rec;
+    clasp_hs *hs;
+    int hs_done;
+    clasp_wait wait; /* pending facade decision, or CLASP_WAIT_INPUT */
+    /* Handshake bytes reassembled across records. */
+    clasp_writer hsbuf;
+    size_t hsbuf_off;
+    /* Negotiated. */
+    uint16_t version;
+    uint16_t suite;
+    clasp_hash_id hash;
+    clasp_aead_id aead;
+    uint16_t group;
+    uint16_t peer_sigalg;
+    uint16_t own_sigalg;
+    uint8_t alpn[CLASP_MAX_ALPN];
+    size_t alpn_len;
+    char sni[CLASP_MAX_HOSTNAME + 1];
+    int have_sni;
+    uint8_t client_random[32];
+    uint8_t server_random[32];
+    uint8_t finished_sent[CLASP_MAX_HASH_LEN];
+    uint8_t finished_recv[CLASP_MAX_HASH_LEN];
+    size_t finished_len;
+    STACK_OF(X509) *peer_chain;
+    EVP_PKEY *peer_tmp_key;
+    int did_hrr;
+    /* Traffic secrets kept for KeyUpdate and exporters (wiped on free). */
+    uint8_t read_secret[CLASP_MAX_HASH_LEN];
+    uint8_t write_secret[CLASP_MAX_HASH_LEN];
+    uint8_t exporter_secret[CLASP_MAX_HASH_LEN];
+    int key_update_pending; /* peer asked us to update (update_requested) */
+    /* Closure and alerts. */
+    int peer_closed;
+    int close_sent;
+    int alert_sent;
+    int alert_received;
+    const char *state_name;
+    int state_code;
+};
+
+/* FATAL (DESIGN.md principle 7): pushes the SSL_R_* reason, queues the
+ * alert (when alert >= 0) and makes the connection fail, in one call.
+ * Always returns CLASP_HS_FAIL so a step can `return FATAL(...)`. */
+clasp_hs_status clasp_fatal(clasp_conn *conn, int alert, int reason, const char *file,
+                            int line);
+#define FATAL(conn, alert, reason) clasp_fatal((conn), (alert), (reason), __FILE__, __LINE__)
+
+/* ---- handshake messages (src/hs/handshake.c) ------------------------------ */
+/* Looks at the next complete handshake message: *type and *body (a view
+ * into the reassembly buffer, valid until consume).  Returns 1, or 0 when
+ * it is not complete yet.  A message over the size limit is FATAL (-1). */
+int clasp_hs_peek(clasp_conn *conn, uint8_t *type, clasp_reader *body);
+/* Adds the peeked message to the transcript and removes it. */
+int clasp_hs_consume(clasp_conn *conn);
+/* Starts building a message of type in conn->hs->msg: returns the writer
+ * positioned at the body (the u24 length is patched by send). */
+clasp_writer *clasp_hs_begin(clasp_conn *conn, uint8_t type, clasp_wr_mark *mark);
+/* Ends the message: transcript, trace, record layer.  Returns 1 or 0. */
+int clasp_hs_send(clasp_conn *conn, clasp_wr_mark *mark);
+/* The middlebox-compatibility CCS (RFC 9846 Appendix D.4), once. */
+int clasp_hs_send_ccs(clasp_conn *conn);
+/* 1 when handshake bytes are buffered beyond the messages consumed; a
+ * key change then would split a message across keys (RFC 9846 §5.1). */
+int clasp_hs_buffered(const clasp_conn *conn);
+/* Records a state change for SSL_state_string_long / SSL_get_state. */
+void clasp_hs_set_state(clasp_conn *conn, int state, const char *name, int code);
+
+/* Traffic keys from a secret, for one direction (encrypt=1: write). */
+int clasp_install_key(clasp_conn *conn, const uint8_t *secret, int write);
+/* Keylog notification for a secret. */
+void clasp_keylog(clasp_conn *conn, const char *label, const uint8_t *secret);
+void clasp_info(clasp_conn *conn, int where, int value);
+
+/* ---- transcript (src/hs/transcript.c) ------------------------------------- */
+int clasp_transcript_init(clasp_transcript *t);
+void clasp_transcript_cleanup(clasp_transcript *t);
+int clasp_transcript_add(clasp_transcript *t, const uint8_t *msg, size_t len);
+/* Starts hashing with h (everything added so far is hashed). */
+int clasp_transcript_set_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h);
+/* The current hash (hash_len bytes). */
+int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out);
+/* RFC 9846 §4.4.1: replaces ClientHello1 by message_hash(Hash(CH1)). */
+int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c);
+
+/* ---- negotiation tables (src/hs/negotiate.c) ------------------------------ */
+typedef struct {
+    uint16_t id;
+    clasp_hash_id hash;
+    clasp_aead_id aead;
+} clasp_suite_info;
+/* The TLS 1.3 suite with this code point, or NULL when unknown. */
+const clasp_suite_info *clasp_suite13(uint16_t id);
+int clasp_list_has(const uint16_t *list, size_t n, uint16_t v);
+/* 1 when scheme may sign a TLS 1.3 CertificateVerify (RFC 9846 §4.2.3:
+ * not rsa_pkcs1_*, not SHA-1). */
+int clasp_sigalg_ok_for_tls13(uint16_t scheme);
+/* Picks our signature scheme for key among the peer's list; 0 if none. */
+uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
+                           size_t num_peer);
+
+/* ---- signatures over the transcript (src/hs/verify.c) ---------------------- */
+/* Signs the CertificateVerify content (RFC 9846 §4.4.3). */
+int clasp_cv_sign(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme, int server,
+                  uint8_t *sig, size_t *sig_len);
+/* Checks the peer's CertificateVerify; sets verified.cert_verify. */
+int clasp_cv_check(clasp_conn *conn, uint16_t scheme, const uint8_t *sig, size_t sig_len,
+                   int server);
+/* Computes our Finished verify_data (base: our handshake secret). */
+int clasp_finished_compute(clasp_conn *conn, const uint8_t *base_key, uint8_t *out);
+/* Checks the peer's Finished; sets verified.finished. */
+int clasp_finished_check(clasp_conn *conn, const uint8_t *base_key, const uint8_t *vd,
+                         size_t vd_len);
+
+/* ---- state machines ------------------------------------------------------- */
+clasp_hs_status clasp_tls13_client_step(clasp_conn *conn);
+clasp_hs_status clasp_tls13_server_step(clasp_conn *conn);
+/* Post-handshake messages (NewSessionTicket, KeyUpdate). */
+clasp_hs_status clasp_tls13_post_handshake(clasp_conn *conn);
+
+#endif
