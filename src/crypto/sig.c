@@ -1,0 +1,208 @@
+/* Signatures for CertificateVerify and ServerKeyExchange (RFC 9846 §4.2.3,
+ * §4.4.3).  A scheme names the key type, the padding and the hash; the
+ * table below is the only place those pairings live. */
+#include "crypto/crypto_local.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+
+typedef enum { K_RSA_PKCS1, K_RSA_PSS_RSAE, K_RSA_PSS_PSS, K_ECDSA, K_ED25519 } sig_kind;
+
+typedef struct {
+    uint16_t scheme;
+    sig_kind kind;
+    const char *md;     /* digest name for EVP_DigestSignInit_ex; NULL: none */
+    const char *md_alt; /* the provider's other spelling, as PSS key params give it */
+    int hash_nid;
+    int curve_nid;      /* ECDSA: the curve the scheme binds in TLS 1.3 */
+} sig_alg;
+
+static const sig_alg sig_algs[] = {
+    {CLASP_SIG_RSA_PKCS1_SHA256, K_RSA_PKCS1, "SHA256", "SHA2-256", NID_sha256, NID_undef},
+    {CLASP_SIG_RSA_PKCS1_SHA384, K_RSA_PKCS1, "SHA384", "SHA2-384", NID_sha384, NID_undef},
+    {CLASP_SIG_RSA_PKCS1_SHA512, K_RSA_PKCS1, "SHA512", "SHA2-512", NID_sha512, NID_undef},
+    /* RFC 9846 §4.2.3: in TLS 1.3 each ECDSA scheme names its curve. */
+    {CLASP_SIG_ECDSA_SECP256R1_SHA256, K_ECDSA, "SHA256", "SHA2-256", NID_sha256,
+     NID_X9_62_prime256v1},
+    {CLASP_SIG_ECDSA_SECP384R1_SHA384, K_ECDSA, "SHA384", "SHA2-384", NID_sha384, NID_secp384r1},
+    {CLASP_SIG_ECDSA_SECP521R1_SHA512, K_ECDSA, "SHA512", "SHA2-512", NID_sha512, NID_secp521r1},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA256, K_RSA_PSS_RSAE, "SHA256", "SHA2-256", NID_sha256, NID_undef},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA384, K_RSA_PSS_RSAE, "SHA384", "SHA2-384", NID_sha384, NID_undef},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA512, K_RSA_PSS_RSAE, "SHA512", "SHA2-512", NID_sha512, NID_undef},
+    {CLASP_SIG_ED25519, K_ED25519, NULL, NULL, NID_undef, NID_undef},
+    {CLASP_SIG_RSA_PSS_PSS_SHA256, K_RSA_PSS_PSS, "SHA256", "SHA2-256", NID_sha256, NID_undef},
+    {CLASP_SIG_RSA_PSS_PSS_SHA384, K_RSA_PSS_PSS, "SHA384", "SHA2-384", NID_sha384, NID_undef},
+    {CLASP_SIG_RSA_PSS_PSS_SHA512, K_RSA_PSS_PSS, "SHA512", "SHA2-512", NID_sha512, NID_undef},
+};
+
+static const sig_alg *find_alg(uint16_t scheme)
+{
+    for (size_t i = 0; i < sizeof(sig_algs) / sizeof(sig_algs[0]); i++) {
+        if (sig_algs[i].scheme == scheme) {
+            return &sig_algs[i];
+        }
+    }
+    return NULL;
+}
+
+int clasp_sig_scheme_hash_nid(uint16_t scheme)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    return alg == NULL ? NID_undef : alg->hash_nid;
+}
+
+int clasp_sig_scheme_type_nid(uint16_t scheme)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    if (alg == NULL) {
+        return NID_undef;
+    }
+    switch (alg->kind) {
+    case K_RSA_PKCS1:
+        return EVP_PKEY_RSA;
+    case K_RSA_PSS_RSAE:
+    case K_RSA_PSS_PSS:
+        return EVP_PKEY_RSA_PSS; /* what OpenSSL reports for both PSS kinds */
+    case K_ECDSA:
+        return EVP_PKEY_EC;
+    case K_ED25519:
+        return EVP_PKEY_ED25519;
+    default:
+        return NID_undef;
+    }
+}
+
+static int ec_curve_nid(const EVP_PKEY *key)
+{
+    char name[64];
+    int nid;
+
+    if (!EVP_PKEY_get_group_name(key, name, sizeof(name), NULL)) {
+        return NID_undef;
+    }
+    nid = OBJ_txt2nid(name);
+    return nid != NID_undef ? nid : EC_curve_nist2nid(name);
+}
+
+/* An RSASSA-PSS key may restrict the hash it signs with (RFC 4055); a
+ * scheme naming another hash cannot be used with it. */
+static int pss_key_allows(const EVP_PKEY *key, const sig_alg *alg)
+{
+    char md[64];
+
+    if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, md, sizeof(md), NULL)) {
+        return 1; /* unrestricted */
+    }
+    return strcasecmp(md, alg->md) == 0 || strcasecmp(md, alg->md_alt) == 0;
+}
+
+static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key)
+{
+    switch (alg->kind) {
+    case K_RSA_PKCS1:
+    case K_RSA_PSS_RSAE:
+        /* rsaEncryption keys; RFC 9846 §4.2.3 */
+        return EVP_PKEY_is_a(key, "RSA");
+    case K_RSA_PSS_PSS:
+        return EVP_PKEY_is_a(key, "RSA-PSS") && pss_key_allows(key, alg);
+    case K_ECDSA:
+        return EVP_PKEY_is_a(key, "EC") && ec_curve_nid(key) == alg->curve_nid;
+    case K_ED25519:
+        return EVP_PKEY_is_a(key, "ED25519");
+    default:
+        return 0;
+    }
+}
+
+int clasp_sig_scheme_fits_key(uint16_t scheme, const EVP_PKEY *key)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    return alg != NULL && key != NULL && alg_fits_key(alg, key);
+}
+
+/* RSA-PSS per RFC 9846 §4.2.3: MGF1 with the scheme's hash and a salt as
+ * long as the digest.  PKCS#1 v1.5 is set explicitly rather than trusted
+ * as the default. */
+static int set_padding(EVP_PKEY_CTX *pctx, const sig_alg *alg)
+{
+    switch (alg->kind) {
+    case K_RSA_PKCS1:
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+    case K_RSA_PSS_RSAE:
+    case K_RSA_PSS_PSS:
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0 &&
+               EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg->md, NULL) > 0;
+    default:
+        return 1;
+    }
+}
+
+/* Starts a one-shot sign (sign = 1) or verify over mctx: checks the scheme
+ * against the key and sets its padding.  Returns the scheme or NULL. */
+static const sig_alg *start(const clasp_crypto *c, EVP_MD_CTX *mctx, EVP_PKEY *key,
+                            uint16_t scheme, int sign)
+{
+    const sig_alg *alg = find_alg(scheme);
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    if (alg == NULL || key == NULL || !alg_fits_key(alg, key)) {
+        return NULL;
+    }
+    if (sign) {
+        ok = EVP_DigestSignInit_ex(mctx, &pctx, alg->md, c->libctx, c->propq, key, NULL);
+    } else {
+        ok = EVP_DigestVerifyInit_ex(mctx, &pctx, alg->md, c->libctx, c->propq, key, NULL);
+    }
+    if (ok != 1 || !set_padding(pctx, alg)) {
+        return NULL;
+    }
+    return alg;
+}
+
+int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
+                   size_t msg_len, uint8_t *sig, size_t *sig_len)
+{
+    EVP_MD_CTX *mctx;
+    size_t len = CLASP_MAX_SIG_LEN;
+    int ok = 0;
+
+    if (key == NULL || EVP_PKEY_get_size(key) <= 0 || EVP_PKEY_get_size(key) > CLASP_MAX_SIG_LEN) {
+        return 0;
+    }
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) {
+        return 0;
+    }
+    if (start(c, mctx, key, scheme, 1) != NULL &&
+        EVP_DigestSign(mctx, sig, &len, msg, msg_len) == 1) {
+        *sig_len = len;
+        ok = 1;
+    }
+    EVP_MD_CTX_free(mctx);
+    return ok;
+}
+
+int clasp_sig_verify(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                     const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int ok;
+
+    if (mctx == NULL) {
+        return 0;
+    }
+    ok = start(c, mctx, key, scheme, 0) != NULL &&
+         EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(mctx);
+    return ok;
+}
