@@ -152,8 +152,14 @@ EOF
     echo '}'
 } >"$WORK/constants.c"
 
+# Both with the deprecated API and without it (what OPENSSL_API_COMPAT users
+# see): the same names must come and go on both sides.
+NO_DEPRECATED="-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED"
 if compare_builds constants "$WORK/constants.c" "$CC -std=c11"; then
     compare_items constants
+fi
+if compare_builds "constants (no deprecated)" "$WORK/constants.c" "$CC -std=c11 $NO_DEPRECATED"; then
+    compare_items "constants (no deprecated)"
 fi
 
 # ---- function-like macros ------------------------------------------------------
@@ -254,17 +260,26 @@ EOF
 
 if ! command -v "$CXX" >/dev/null 2>&1; then
     fail "macros: no C++ compiler ($CXX) to run the macro check"
-elif compare_builds macros "$WORK/macros.cc" "$CXX -std=c++17"; then
-    compare_items macros
+else
+    if compare_builds macros "$WORK/macros.cc" "$CXX -std=c++17"; then
+        compare_items macros
+    fi
+    if compare_builds "macros (no deprecated)" "$WORK/macros.cc" "$CXX -std=c++17 $NO_DEPRECATED"; then
+        compare_items "macros (no deprecated)"
+    fi
 fi
 
 # ---- prototypes ----------------------------------------------------------------
-# gcc -aux-info prints every declaration in a normalised, name-free form.
+# gcc -aux-info prints every declaration in a normalised, name-free form
+# (clang has no such option: fall back to gcc when CC is clang).
 printf '#include <openssl/ssl.h>\n' >"$WORK/proto.c"
+AUXCC=$CC
+$AUXCC -std=c11 -fsyntax-only -aux-info "$WORK/probe.aux" "$WORK/proto.c" 2>/dev/null &&
+    [ -s "$WORK/probe.aux" ] || AUXCC=gcc
 aux_protos() { # $1 output, $2.. extra flags
     local out=$1
     shift
-    $CC -std=c11 -w -fsyntax-only -aux-info "$out" "$@" "$WORK/proto.c"
+    $AUXCC -std=c11 -w -fsyntax-only -aux-info "$out" "$@" "$WORK/proto.c"
 }
 if aux_protos "$WORK/sys.aux" && aux_protos "$WORK/our.aux" -I"$SRC/include"; then
     # Prototype of one function from an aux file, without the location comment.
@@ -371,11 +386,12 @@ int use(SSL_CTX *ctx, SSL *ssl)
 }
 EOF
 cp "$WORK/use.c" "$WORK/use.cc"
-for std in c99 c11; do
-    if $CC -std=$std -Wall -Wextra -Werror -pedantic -I"$SRC/include" -c -o "$WORK/use.o" "$WORK/use.c" 2>"$WORK/err"; then
-        pass "headers: ssl.h in use, $CC -std=$std -Wall -Wextra -Werror -pedantic"
+for flags in "-std=c99" "-std=c11" "-std=c11 $NO_DEPRECATED" \
+    "-std=c11 -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wshadow -Wredundant-decls -Wcast-qual"; do
+    if $CC $flags -Wall -Wextra -Werror -pedantic -I"$SRC/include" -c -o "$WORK/use.o" "$WORK/use.c" 2>"$WORK/err"; then
+        pass "headers: ssl.h in use, $CC $flags -Wall -Wextra -Werror -pedantic"
     else
-        fail "headers: ssl.h in use, $CC -std=$std"
+        fail "headers: ssl.h in use, $CC $flags"
         head -20 "$WORK/err" | sed 's/^/     /'
     fi
 done
