@@ -103,10 +103,10 @@ static int check_response_ext(uint16_t type, unsigned msg, const uint16_t *offer
      * (cookie in HRR is the server's own). */
     if (!was_offered(type, offered, num_offered) &&
         !(type == CLASP_EXT_COOKIE && msg == CLASP_MSG_HRR)) {
-        return fail(alert, reason, TLS1_AD_UNSUPPORTED_EXTENSION, SSL_R_UNSOLICITED_EXTENSION);
+        return fail(alert, reason, SSL_AD_UNSUPPORTED_EXTENSION, SSL_R_UNSOLICITED_EXTENSION);
     }
     if (rule != NULL && !(rule->allowed & msg)) {
-        return fail(alert, reason, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
+        return fail(alert, reason, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
     }
     return 1;
 }
@@ -124,10 +124,10 @@ int clasp_ext_parse(clasp_reader *block, unsigned msg, const uint16_t *offered,
         const ext_rule *rule;
 
         if (!clasp_rd_u16(block, &type) || !clasp_rd_u16_prefixed(block, &body)) {
-            return fail(alert, reason, SSL3_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+            return fail(alert, reason, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
         }
         if (seen_before(seen, &num_seen, type)) {
-            return fail(alert, reason, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
+            return fail(alert, reason, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
         }
         if (msg != CLASP_MSG_CH &&
             !check_response_ext(type, msg, offered, num_offered, alert, reason)) {
@@ -135,7 +135,7 @@ int clasp_ext_parse(clasp_reader *block, unsigned msg, const uint16_t *offered,
         }
         rule = find_rule(type);
         if (msg == CLASP_MSG_CH && rule != NULL && !(rule->allowed & CLASP_MSG_CH)) {
-            return fail(alert, reason, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
+            return fail(alert, reason, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
         }
         if (rule != NULL && rule->index >= 0) {
             out->present[rule->index] = 1;

@@ -55,7 +55,7 @@ void clasp_conn_free(clasp_conn *conn)
     hs_free(conn->hs);
     clasp_rec_cleanup(&conn->rec);
     clasp_wr_cleanup(&conn->hsbuf);
-    OSSL_STACK_OF_X509_free(conn->peer_chain);
+    sk_X509_pop_free(conn->peer_chain, X509_free);
     EVP_PKEY_free(conn->peer_tmp_key);
     OPENSSL_clear_free(conn, sizeof(*conn));
 }
@@ -182,7 +182,7 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
 
     clasp_rd_init(&r, data, len);
     if (!clasp_rd_u8(&r, &level) || !clasp_rd_u8(&r, &desc) || !clasp_rd_done(&r)) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_ALERT);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_ALERT);
         return 0;
     }
     conn->alert_received = (level << 8) | desc;
@@ -190,13 +190,13 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
         conn->cfg.observer.msg(conn->cfg.observer.arg, 0, CLASP_TLS13, CLASP_RT_ALERT, data, 2);
     }
     clasp_info(conn, SSL_CB_READ_ALERT, conn->alert_received);
-    if (desc == SSL3_AD_CLOSE_NOTIFY) {
+    if (desc == SSL_AD_CLOSE_NOTIFY) {
         conn->peer_closed = 1;
         return 1;
     }
     /* RFC 9846 §6: user_canceled is followed by close_notify; every other
      * alert is fatal whatever its level. */
-    if (desc == TLS1_AD_USER_CANCELLED && level == 1) {
+    if (desc == SSL_AD_USER_CANCELLED && level == 1) {
         return 1;
     }
     conn->close_sent = 1; /* §6.2: no alert in answer to a fatal one */
@@ -209,7 +209,7 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
 static int on_ccs(clasp_conn *conn, const uint8_t *data, size_t len)
 {
     if (conn->hs == NULL || !conn->hs->ccs_allowed || len != 1 || data[0] != 1) {
-        FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_CCS_RECEIVED_EARLY);
+        FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_CCS_RECEIVED_EARLY);
         return 0;
     }
     return 1;
@@ -219,11 +219,11 @@ static int on_handshake_record(clasp_conn *conn, const uint8_t *data, size_t len
 {
     /* RFC 9846 §5.1: zero-length handshake fragments are not allowed. */
     if (len == 0) {
-        FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_BAD_LENGTH);
+        FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_BAD_LENGTH);
         return 0;
     }
     if (!clasp_wr_bytes(&conn->hsbuf, data, len)) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_EXCESSIVE_MESSAGE_SIZE);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_EXCESSIVE_MESSAGE_SIZE);
         return 0;
     }
     return 1;
@@ -238,7 +238,7 @@ static int dispatch_record(clasp_conn *conn)
     switch (r->rec_type) {
     case CLASP_RT_APPLICATION_DATA:
         if (!conn->hs_done || r->rd.aead == NULL) {
-            FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
+            FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
             return 0;
         }
         if (r->rec_len == 0 || conn->peer_closed) {
@@ -255,7 +255,7 @@ static int dispatch_record(clasp_conn *conn)
         ok = on_ccs(conn, r->rec_data, r->rec_len);
         break;
     default:
-        FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
+        FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
         return 0;
     }
     clasp_rec_drop(r);
@@ -355,7 +355,7 @@ long clasp_conn_write_app(clasp_conn *conn, const uint8_t *data, size_t len)
         return 0;
     }
     if (!clasp_rec_write(&conn->rec, CLASP_RT_APPLICATION_DATA, data, n)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return -1;
     }
     return (long)n;
@@ -363,7 +363,7 @@ long clasp_conn_write_app(clasp_conn *conn, const uint8_t *data, size_t len)
 
 int clasp_conn_close(clasp_conn *conn)
 {
-    static const uint8_t body[2] = {1 /* warning */, SSL3_AD_CLOSE_NOTIFY};
+    static const uint8_t body[2] = {1 /* warning */, SSL_AD_CLOSE_NOTIFY};
 
     if (conn->close_sent) {
         return 0;
@@ -373,7 +373,7 @@ int clasp_conn_close(clasp_conn *conn)
         FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
         return 0;
     }
-    conn->alert_sent = (1 << 8) | SSL3_AD_CLOSE_NOTIFY;
+    conn->alert_sent = (1 << 8) | SSL_AD_CLOSE_NOTIFY;
     if (conn->cfg.observer.msg != NULL) {
         conn->cfg.observer.msg(conn->cfg.observer.arg, 1, CLASP_TLS13, CLASP_RT_ALERT, body, 2);
     }

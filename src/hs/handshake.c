@@ -77,7 +77,7 @@ int clasp_hs_peek(clasp_conn *conn, uint8_t *type, clasp_reader *body)
         return 0;
     }
     if (len > max_message(conn, t)) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_EXCESSIVE_MESSAGE_SIZE);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_EXCESSIVE_MESSAGE_SIZE);
         return -1;
     }
     if (clasp_rd_left(&r) < len) {
@@ -101,7 +101,7 @@ int clasp_hs_consume(clasp_conn *conn)
     len += CLASP_HS_HEADER_LEN;
     trace(conn, 0, msg, len);
     if (conn->hs != NULL && !clasp_transcript_add(&conn->hs->transcript, msg, len)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     conn->hsbuf_off += len;
@@ -133,13 +133,13 @@ int clasp_hs_send(clasp_conn *conn, clasp_wr_mark *mark)
     clasp_writer *w = &conn->hs->msg;
 
     if (!clasp_wr_close(w, mark) || !clasp_wr_ok(w)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     trace(conn, 1, w->buf, w->len);
     if (!clasp_transcript_add(&conn->hs->transcript, w->buf, w->len) ||
         !clasp_rec_write(&conn->rec, CLASP_RT_HANDSHAKE, w->buf, w->len)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     return 1;
@@ -158,7 +158,7 @@ int clasp_hs_send_ccs(clasp_conn *conn)
                                CLASP_RT_CHANGE_CIPHER_SPEC, ccs, 1);
     }
     if (!clasp_rec_write(&conn->rec, CLASP_RT_CHANGE_CIPHER_SPEC, ccs, 1)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     return 1;
@@ -181,7 +181,7 @@ int clasp_install_key(clasp_conn *conn, const uint8_t *secret, int write)
 
     /* RFC 9846 §5.1: handshake messages MUST NOT span key changes. */
     if (!write && clasp_hs_buffered(conn)) {
-        FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_NOT_ON_RECORD_BOUNDARY);
+        FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_NOT_ON_RECORD_BOUNDARY);
         return 0;
     }
     ok = clasp_ks_traffic_key(conn->cfg.crypto, conn->hash, conn->aead, secret, key, iv) &&
@@ -190,7 +190,7 @@ int clasp_install_key(clasp_conn *conn, const uint8_t *secret, int write)
     OPENSSL_cleanse(key, sizeof(key));
     OPENSSL_cleanse(iv, sizeof(iv));
     if (!ok) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     memcpy(write ? conn->write_secret : conn->read_secret, secret, hash_len);

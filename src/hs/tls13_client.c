@@ -252,11 +252,11 @@ static int check_selected_version(clasp_conn *conn, const clasp_exts *exts)
         return 0;
     }
     if (!clasp_rd_u16(&r, &v) || !clasp_rd_done(&r)) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
         return 0;
     }
     if (v != CLASP_TLS13) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SSL_VERSION);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SSL_VERSION);
         return 0;
     }
     return 1;
@@ -286,12 +286,12 @@ static int check_server_hello_common(clasp_conn *conn, const clasp_server_hello 
         return 0;
     }
     if (sh->legacy_version != CLASP_TLS12 || sh->compression != 0) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_PACKET);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_PACKET);
         return 0;
     }
     if (clasp_rd_left(&sh->session_id) != hs->session_id_len ||
         CRYPTO_memcmp(sh->session_id.ptr, hs->session_id, hs->session_id_len) != 0) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_SESSION_ID);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_SESSION_ID);
         return 0;
     }
     return 1;
@@ -305,14 +305,14 @@ static int choose_suite(clasp_conn *conn, uint16_t suite)
 
     if (info == NULL || !clasp_list_has(conn->cfg.suites, conn->cfg.num_suites, suite) ||
         (conn->suite != 0 && conn->suite != suite)) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_CIPHER_RETURNED);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_CIPHER_RETURNED);
         return 0;
     }
     conn->suite = suite;
     conn->hash = info->hash;
     conn->aead = info->aead;
     if (!clasp_transcript_set_hash(&conn->hs->transcript, conn->cfg.crypto, info->hash)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     return 1;
@@ -328,7 +328,7 @@ static int read_hrr_cookie(clasp_conn *conn, const clasp_exts *exts)
     }
     if (!clasp_rd_u16_prefixed(&r, &cookie) || !clasp_rd_done(&r) ||
         clasp_rd_left(&cookie) == 0 || clasp_rd_left(&cookie) > sizeof(conn->hs->cookie)) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
         return 0;
     }
     conn->hs->cookie_len = clasp_rd_left(&cookie);
@@ -347,12 +347,12 @@ static int read_hrr_group(clasp_conn *conn, const clasp_exts *exts, int *changed
         return 1;
     }
     if (!clasp_rd_u16(&r, &group) || !clasp_rd_done(&r)) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
         return 0;
     }
     if (!clasp_list_has(conn->cfg.groups, conn->cfg.num_groups, group) ||
         !clasp_kex_supported(group) || group == conn->hs->kex_group) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_KEY_SHARE);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_KEY_SHARE);
         return 0;
     }
     conn->hs->kex_group = group;
@@ -368,7 +368,7 @@ static clasp_hs_status process_hrr(clasp_conn *conn, const clasp_server_hello *s
 
     /* RFC 9846 §4.1.4: a second HelloRetryRequest is unexpected_message. */
     if (hs->hrr_done) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (!choose_suite(conn, sh->suite) || !read_hrr_group(conn, exts, &group_changed) ||
         !read_hrr_cookie(conn, exts)) {
@@ -376,11 +376,11 @@ static clasp_hs_status process_hrr(clasp_conn *conn, const clasp_server_hello *s
     }
     /* An HRR that would not change the ClientHello is illegal_parameter. */
     if (!group_changed && !exts->present[CLASP_X_COOKIE]) {
-        return FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_HELLO_REQUEST);
+        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_HELLO_REQUEST);
     }
     if (!clasp_transcript_hrr_restart(&hs->transcript, conn->cfg.crypto) ||
         !clasp_hs_consume(conn)) {
-        return FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     hs->hrr_done = 1;
     conn->did_hrr = 1;
@@ -408,15 +408,15 @@ static int read_server_share(clasp_conn *conn, const clasp_exts *exts, uint8_t *
     }
     if (!clasp_rd_u16(&r, &group) || !clasp_rd_u16_prefixed(&r, &share) ||
         !clasp_rd_done(&r)) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
         return 0;
     }
     if (group != hs->kex_group) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_KEY_SHARE);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_KEY_SHARE);
         return 0;
     }
     if (!clasp_kex_derive(hs->kex, share.ptr, share.len, secret, secret_len)) {
-        FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_ECPOINT);
+        FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_ECPOINT);
         return 0;
     }
     conn->group = group;
@@ -433,7 +433,7 @@ static int derive_handshake_keys(clasp_conn *conn, const uint8_t *ecdhe, size_t 
         !clasp_ks_init(&hs->ks, conn->cfg.crypto, conn->hash, NULL, 0) ||
         !clasp_ks_handshake(&hs->ks, conn->cfg.crypto, ecdhe, ecdhe_len, th,
                             hs->client_hs_secret, hs->server_hs_secret)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     clasp_keylog(conn, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->client_hs_secret);
@@ -477,10 +477,10 @@ static clasp_hs_status do_read_server_hello(clasp_conn *conn)
         return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
     }
     if (type != CLASP_HT_SERVER_HELLO) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (!clasp_sh_parse(&body, &sh, &reason)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, reason);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
     if (!check_server_hello_common(conn, &sh, &exts)) {
         return CLASP_HS_FAIL;
@@ -506,7 +506,7 @@ static int read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
     }
     if (!clasp_rd_u16_prefixed(&r, &list) || !clasp_rd_done(&r) ||
         !clasp_rd_u8_prefixed(&list, &name) || !clasp_rd_done(&list) || name.len == 0) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
         return 0;
     }
     clasp_rd_init(&ours, conn->cfg.alpn, conn->cfg.alpn_len);
@@ -521,7 +521,7 @@ static int read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
             return 1;
         }
     }
-    FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
+    FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
     return 0;
 }
 
@@ -541,17 +541,17 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
         return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
     }
     if (type != CLASP_HT_ENCRYPTED_EXTENSIONS) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (!clasp_ee_parse(&body, &block, &reason)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, reason);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
     if (!clasp_ext_parse(&block, CLASP_MSG_EE, offered, num_offered, &exts, &alert, &reason)) {
         return FATAL(conn, alert, reason);
     }
     /* RFC 6066 §3: the server's server_name is empty. */
     if (exts.present[CLASP_X_SERVER_NAME] && exts.body[CLASP_X_SERVER_NAME].len != 0) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
     }
     if (!read_selected_alpn(conn, &exts) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -569,10 +569,10 @@ static clasp_hs_status read_certificate_request(clasp_conn *conn, clasp_reader *
     int reason;
 
     if (conn->hs->cert_requested) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (!clasp_cr_parse(body, &cr, &reason)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, reason);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
     conn->hs->cert_requested = 1;
     conn->hs->cert_req_context_len = cr.context.len;
@@ -604,7 +604,7 @@ static int read_cert_entries(clasp_conn *conn, clasp_reader *entries)
 
     conn->peer_chain = sk_X509_new_null();
     if (conn->peer_chain == NULL) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
         return 0;
     }
     while ((r = clasp_cert_next_entry(entries, &der, &exts_block)) == 1) {
@@ -622,12 +622,12 @@ static int read_cert_entries(clasp_conn *conn, clasp_reader *entries)
         x = decode_cert(&der);
         if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
             X509_free(x);
-            FATAL(conn, SSL3_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
+            FATAL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
             return 0;
         }
     }
     if (r < 0) {
-        FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
+        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
         return 0;
     }
     return 1;
@@ -639,15 +639,15 @@ static clasp_hs_status read_certificate(clasp_conn *conn, clasp_reader *body)
     int reason;
 
     if (!clasp_cert_parse(body, &cert, &reason)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, reason);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
     /* RFC 9846 §4.4.2: the server's context is empty; §4.4.2.4: an empty
      * server Certificate is decode_error. */
     if (cert.context.len != 0) {
-        return FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_CONTEXT);
+        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_CONTEXT);
     }
     if (clasp_rd_done(&cert.entries)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_NO_CERTIFICATES_RETURNED);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_NO_CERTIFICATES_RETURNED);
     }
     if (!read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -670,7 +670,7 @@ static clasp_hs_status do_read_certificate(clasp_conn *conn)
         return read_certificate_request(conn, &body);
     }
     if (type != CLASP_HT_CERTIFICATE) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     return read_certificate(conn, &body);
 }
@@ -703,19 +703,19 @@ static clasp_hs_status do_read_certificate_verify(clasp_conn *conn)
         return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
     }
     if (type != CLASP_HT_CERTIFICATE_VERIFY) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (!clasp_cv_parse(&body, &cv, &reason)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, reason);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
     /* RFC 9846 §4.4.3: the scheme must be one we offered and fit the key. */
     if (!clasp_sigalg_ok_for_tls13(cv.scheme) ||
         !clasp_list_has(conn->cfg.sigalgs, conn->cfg.num_sigalgs, cv.scheme) ||
         !clasp_sig_scheme_fits_key(cv.scheme, X509_get0_pubkey(leaf))) {
-        return FATAL(conn, SSL3_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
+        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
     }
     if (!clasp_cv_check(conn, cv.scheme, cv.signature.ptr, cv.signature.len, 1)) {
-        return FATAL(conn, SSL3_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
+        return FATAL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
     }
     conn->peer_sigalg = cv.scheme;
     if (!clasp_hs_consume(conn)) {
@@ -740,7 +740,7 @@ static int derive_application_keys(clasp_conn *conn, uint8_t *client_ap)
                          conn->exporter_secret);
     if (!ok) {
         OPENSSL_cleanse(server_ap, sizeof(server_ap));
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     clasp_keylog(conn, "SERVER_TRAFFIC_SECRET_0", server_ap);
@@ -762,13 +762,13 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
         return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
     }
     if (type != CLASP_HT_FINISHED) {
-        return FATAL(conn, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
     if (body.len != clasp_hash_len(conn->hash)) {
-        return FATAL(conn, SSL3_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+        return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
     }
     if (!clasp_finished_check(conn, hs->server_hs_secret, body.ptr, body.len)) {
-        return FATAL(conn, SSL3_AD_DECRYPT_ERROR, SSL_R_DIGEST_CHECK_FAILED);
+        return FATAL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_DIGEST_CHECK_FAILED);
     }
     if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -801,7 +801,7 @@ static int send_finished(clasp_conn *conn, const uint8_t *base_key)
     size_t hash_len = clasp_hash_len(conn->hash);
 
     if (!clasp_finished_compute(conn, base_key, conn->finished_sent)) {
-        FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
     }
     conn->finished_len = hash_len;
@@ -818,7 +818,7 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
 
     /* Principle 8: application keys only after all three verifications. */
     if (!hs->verified.cert || !hs->verified.cert_verify || !hs->verified.finished) {
-        return FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     if (!derive_application_keys(conn, client_ap)) {
         return CLASP_HS_FAIL;
@@ -853,6 +853,6 @@ clasp_hs_status clasp_tls13_client_step(clasp_conn *conn)
     case CST_SEND_FINISHED:
         return do_send_finished(conn);
     default:
-        return FATAL(conn, SSL3_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
 }

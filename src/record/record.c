@@ -118,23 +118,23 @@ static clasp_rec_result open_protected(clasp_record *r, const rec_header *h, int
     /* RFC 9846 §5.2: protected records are always application_data on the
      * outside; the one exception is the middlebox CCS, handled above. */
     if (h->type != CLASP_RT_APPLICATION_DATA) {
-        return rec_fail(alert, reason, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
+        return rec_fail(alert, reason, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
     }
     if (h->len < CLASP_AEAD_TAG_LEN) {
-        return rec_fail(alert, reason, SSL3_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
+        return rec_fail(alert, reason, SSL_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
     }
     ct_len = h->len - CLASP_AEAD_TAG_LEN;
     make_nonce(&r->rd, nonce);
     if (!clasp_aead_open(r->rd.aead, nonce, r->in, CLASP_RECORD_HEADER_LEN, body, ct_len,
                          body + ct_len)) {
-        return rec_fail(alert, reason, SSL3_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
+        return rec_fail(alert, reason, SSL_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
     }
     r->rd.seq++;
     if (!strip_padding(body, ct_len, &r->rec_type, &r->rec_len)) {
-        return rec_fail(alert, reason, SSL3_AD_UNEXPECTED_MESSAGE, SSL_R_BAD_RECORD_TYPE);
+        return rec_fail(alert, reason, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_BAD_RECORD_TYPE);
     }
     if (r->rec_len > CLASP_MAX_PLAINTEXT) {
-        return rec_fail(alert, reason, TLS1_AD_RECORD_OVERFLOW, SSL_R_DATA_LENGTH_TOO_LONG);
+        return rec_fail(alert, reason, SSL_AD_RECORD_OVERFLOW, SSL_R_DATA_LENGTH_TOO_LONG);
     }
     r->rec_data = body;
     return CLASP_REC_OK;
@@ -154,7 +154,7 @@ clasp_rec_result clasp_rec_read(clasp_record *r, int *alert, int *reason)
      * §5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
     if (h.len > CLASP_MAX_CIPHERTEXT ||
         (r->rd.aead == NULL && h.len > CLASP_MAX_PLAINTEXT)) {
-        return rec_fail(alert, reason, TLS1_AD_RECORD_OVERFLOW, SSL_R_PACKET_LENGTH_TOO_LONG);
+        return rec_fail(alert, reason, SSL_AD_RECORD_OVERFLOW, SSL_R_PACKET_LENGTH_TOO_LONG);
     }
     if (r->in_len < CLASP_RECORD_HEADER_LEN + (size_t)h.len) {
         return CLASP_REC_NEED_MORE;
