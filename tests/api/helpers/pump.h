@@ -4,7 +4,8 @@
  * Two transports:
  *  - pair:    BIO_new_bio_pair with a configurable buffer size (1 byte, 17 bytes, 16 KiB ...);
  *             each SSL owns one end. What one side writes is at once readable by the other.
- *  - trickle: two independent memory BIOs per SSL (BIO_s_mem, empty read = retry). The pump
+ *  - trickle: two independent memory BIOs per SSL (BIO_s_mem, empty read = retry; installed
+ *             with SSL_set0_rbio / SSL_set0_wbio). The pump
  *             moves what one side wrote to the other's read BIO in pieces of one byte
  *             (max_piece == 1) or of seeded-random size 1..max_piece, so every point at which
  *             the peer may have to stop and resume is exercised. The moved bytes can be
@@ -59,7 +60,11 @@ typedef struct {
     int num_errs;
 } clasp_test_op;
 
-typedef enum { CLASP_TEST_PAIR, CLASP_TEST_TRICKLE } clasp_test_transport;
+typedef enum {
+    CLASP_TEST_PAIR,
+    CLASP_TEST_TRICKLE,
+    CLASP_TEST_EXTERNAL /* the caller's BIOs (e.g. SSL_set_fd): the pump only calls the SSLs */
+} clasp_test_transport;
 
 typedef struct {
     unsigned char *data;
@@ -99,6 +104,9 @@ int clasp_test_link_pair_ssl(clasp_test_link *link, SSL *client, SSL *server, si
 int clasp_test_link_trickle_ssl(clasp_test_link *link, SSL *client, SSL *server,
                                 size_t max_piece, uint32_t seed);
 
+/* Joins SSLs whose BIOs the caller already set (e.g. SSL_set_fd on a socketpair). */
+int clasp_test_link_external(clasp_test_link *link, SSL *client, SSL *server);
+
 /* Frees both SSLs (and with them their BIOs) and the capture buffers. */
 void clasp_test_link_free(clasp_test_link *link);
 
@@ -133,6 +141,12 @@ void clasp_test_op_print(const char *who, const clasp_test_op *op);
  * type 22) of a captured byte stream; stops at the first malformed or truncated record.
  */
 int clasp_test_count_plain_hs(const clasp_test_buf *stream, uint8_t msg_type);
+
+/*
+ * Counts the records of the given content type in a captured stream, starting at byte offset
+ * `from`, which must be a record boundary.
+ */
+int clasp_test_count_records(const clasp_test_buf *stream, size_t from, uint8_t content_type);
 
 /* 1 if the captured server stream holds a HelloRetryRequest (RFC 9846 §4.1.3). */
 int clasp_test_has_hrr(const clasp_test_buf *s2c);
