@@ -1,0 +1,220 @@
+/* The sans-I/O engine on its own: a client and a server clasp_conn talk in
+ * memory, with the bytes moved by this test in pieces of every size from
+ * one byte up, so every resume point of both state machines is hit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "engine.h"
+#include "hs/conn.h"
+
+static const uint16_t suites[] = {0x1301, 0x1302, 0x1303};
+static const uint16_t groups[] = {CLASP_GROUP_X25519, CLASP_GROUP_SECP256R1,
+                                  CLASP_GROUP_SECP384R1};
+static const uint16_t sigalgs[] = {CLASP_SIG_ECDSA_SECP256R1_SHA256, CLASP_SIG_ED25519,
+                                   CLASP_SIG_RSA_PSS_RSAE_SHA256,
+                                   CLASP_SIG_ECDSA_SECP384R1_SHA384};
+
+typedef struct {
+    clasp_crypto *crypto;
+    EVP_PKEY *key;
+    X509 *cert;
+} fixture;
+
+static X509 *self_signed(EVP_PKEY *key)
+{
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
+                               -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, name);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_sign(x, key, EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
+    X509_NAME_free(name);
+    return x;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+
+    f->crypto = clasp_crypto_new(NULL, NULL);
+    f->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    f->cert = self_signed(f->key);
+    *state = f;
+    return f->crypto != NULL && f->cert != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    clasp_crypto_free(f->crypto);
+    X509_free(f->cert);
+    EVP_PKEY_free(f->key);
+    free(f);
+    return 0;
+}
+
+static clasp_config make_config(const fixture *f, int is_server)
+{
+    clasp_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = f->crypto;
+    cfg.is_server = is_server;
+    cfg.min_version = 0x0304;
+    cfg.max_version = 0x0304;
+    cfg.suites = suites;
+    cfg.num_suites = 3;
+    cfg.groups = groups;
+    cfg.num_groups = 3;
+    cfg.sigalgs = sigalgs;
+    cfg.num_sigalgs = 4;
+    cfg.middlebox_compat = 1;
+    cfg.max_cert_list = 100 * 1024;
+    return cfg;
+}
+
+/* Moves at most chunk bytes from one engine's output to the other's input. */
+static size_t move_bytes(clasp_conn *from, clasp_conn *to, size_t chunk)
+{
+    const uint8_t *out;
+    uint8_t *in;
+    size_t n = clasp_conn_out_pending(from, &out);
+    size_t space = clasp_conn_in_space(to, &in);
+
+    if (n > chunk) {
+        n = chunk;
+    }
+    if (n > space) {
+        n = space;
+    }
+    memcpy(in, out, n);
+    clasp_conn_in_commit(to, n);
+    clasp_conn_out_consume(from, n);
+    return n;
+}
+
+static clasp_wait step(const fixture *f, clasp_conn *conn)
+{
+    clasp_wait w = clasp_conn_process(conn);
+    clasp_identity id = {f->cert, NULL, f->key};
+
+    if (w == CLASP_WAIT_CLIENT_HELLO) {
+        clasp_conn_client_hello_done(conn, &id, 1, NULL, 0, 0, 0);
+        w = clasp_conn_process(conn);
+    }
+    if (w == CLASP_WAIT_VERIFY_PEER) {
+        clasp_conn_verify_done(conn, 1, 0);
+        w = clasp_conn_process(conn);
+    }
+    return w;
+}
+
+/* Runs a handshake moving chunk bytes at a time; returns 1 when both
+ * sides finished. */
+static int handshake(const fixture *f, clasp_conn *c, clasp_conn *s, size_t chunk)
+{
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        clasp_wait wc = step(f, c);
+        clasp_wait ws = step(f, s);
+        size_t moved;
+
+        if (wc == CLASP_WAIT_ERROR || ws == CLASP_WAIT_ERROR) {
+            return 0;
+        }
+        moved = move_bytes(c, s, chunk) + move_bytes(s, c, chunk);
+        if (clasp_conn_handshake_done(c) && clasp_conn_handshake_done(s) && moved == 0) {
+            return 1;
+        }
+        if (moved == 0 && !clasp_conn_handshake_done(c)) {
+            return 0; /* no progress: a stall */
+        }
+    }
+    return 0;
+}
+
+static void exchange_data(const fixture *f, clasp_conn *c, clasp_conn *s)
+{
+    uint8_t buf[64];
+    static const char msg[] = "hello over clasp";
+
+    assert_int_equal(clasp_conn_write_app(c, (const uint8_t *)msg, sizeof(msg)), sizeof(msg));
+    move_bytes(c, s, 1 << 20);
+    assert_int_equal(step(f, s), CLASP_WAIT_APP_READ);
+    assert_int_equal(clasp_conn_read_app(s, buf, sizeof(buf), 0), sizeof(msg));
+    assert_memory_equal(buf, msg, sizeof(msg));
+}
+
+static void run_pair(void **state, size_t chunk, int hrr)
+{
+    fixture *f = *state;
+    clasp_config cc = make_config(f, 0);
+    clasp_config sc = make_config(f, 1);
+    static const uint16_t p256_only[] = {CLASP_GROUP_SECP256R1};
+    clasp_conn *c;
+    clasp_conn *s;
+
+    if (hrr) {
+        sc.groups = p256_only;
+        sc.num_groups = 1;
+    }
+    c = clasp_conn_new(&cc);
+    s = clasp_conn_new(&sc);
+    assert_non_null(c);
+    assert_non_null(s);
+    assert_true(clasp_conn_start(c));
+    assert_true(clasp_conn_start(s));
+    assert_true(handshake(f, c, s, chunk));
+    assert_int_equal(clasp_conn_version(c), 0x0304);
+    assert_int_equal(clasp_conn_cipher_suite(c), clasp_conn_cipher_suite(s));
+    assert_int_equal(clasp_conn_group(c), hrr ? CLASP_GROUP_SECP256R1 : CLASP_GROUP_X25519);
+    assert_int_equal(clasp_conn_did_hrr(c), hrr);
+    exchange_data(f, c, s);
+    clasp_conn_free(c);
+    clasp_conn_free(s);
+}
+
+static void test_handshake_whole(void **state)
+{
+    run_pair(state, 1 << 20, 0);
+}
+
+static void test_handshake_every_chunk_size(void **state)
+{
+    static const size_t sizes[] = {1, 2, 3, 5, 7, 17, 100, 1000, 4096};
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        run_pair(state, sizes[i], 0);
+    }
+}
+
+static void test_hello_retry_request(void **state)
+{
+    run_pair(state, 1 << 20, 1);
+    run_pair(state, 1, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_whole),
+        cmocka_unit_test(test_handshake_every_chunk_size),
+        cmocka_unit_test(test_hello_retry_request),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
