@@ -222,6 +222,12 @@ int SSL_export_keying_material(SSL *s, unsigned char *out, size_t olen,
     const unsigned char *context,
     size_t contextlen, int use_context);
 
+/* ---- Handshake signatures ------------------------------------------------------
+ * The key type (NID, e.g. NID_rsassaPss, NID_ED25519) of the signature the
+ * peer / this side made in the handshake. The digest is SSL_get_peer_signature_nid(). */
+int SSL_get_peer_signature_type_nid(const SSL *s, int *pnid);
+int SSL_get_signature_type_nid(const SSL *s, int *pnid);
+
 /* ---- Cipher suites Clasp implements ---------------------------------------
  * Ids are 0x0300 << 16 | the IANA two-byte value, as SSL_CIPHER_get_id()
  * returns them; *_RFC_* are the IANA names (SSL_CIPHER_standard_name()),

@@ -17,6 +17,7 @@
 # Environment: CLASP_SOURCE_DIR (default: two levels up), CC (default cc),
 # CXX (default c++). Prints "N passed, M failed" last; exits 1 on failure.
 set -u
+export LC_ALL=C # sort and comm order, byte-wise
 
 SRC=${CLASP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 CC=${CC:-cc}
