@@ -42,6 +42,7 @@
 #include <openssl/err.h>
 #include <openssl/safestack.h>
 #include <openssl/symhacks.h>
+#include <openssl/ct.h> /* libcrypto; OpenSSL's ssl.h includes it too */
 #include <openssl/sslerr.h>
 #include <openssl/prov_ssl.h>
 
@@ -304,7 +305,7 @@ uint64_t SSL_set_options(SSL *s, uint64_t op);
 /* ==== Handshake state and the info callback ================================ */
 
 /* SSL_get_state(): OpenSSL's handshake states, same order, same values.
- * Clasp reports the state nearest to its own per-version state machines. */
+ * The facade maps Clasp's per-role, per-version states onto these. */
 typedef enum {
     TLS_ST_BEFORE,
     TLS_ST_OK,
@@ -616,7 +617,7 @@ typedef enum {
 #define SSL_CTX_get_session_cache_mode(ctx) \
     SSL_CTX_ctrl(ctx, SSL_CTRL_GET_SESS_CACHE_MODE, 0, NULL)
 
-/* Renegotiation counters (Clasp never renegotiates: always 0). */
+/* Renegotiation counters */
 #define SSL_num_renegotiations(ssl) \
     SSL_ctrl((ssl), SSL_CTRL_GET_NUM_RENEGOTIATIONS, 0, NULL)
 #define SSL_clear_num_renegotiations(ssl) \

@@ -50,6 +50,14 @@ alias_macros() {
     sed -nE 's/^#[[:space:]]*define[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*(\/\*.*)?$/\1 \2/p' "$@" |
         awk '$2 ~ /[a-z]/ { print $1 }'
 }
+# Type names our headers define (typedefs, incl. function-pointer ones).
+typedef_names() {
+    {
+        sed -nE 's/^typedef[^(]*[[:space:]*]([A-Za-z_][A-Za-z0-9_]*);.*/\1/p' "$@"
+        sed -nE 's/^typedef[^(]*\(\*([A-Za-z_][A-Za-z0-9_]*)\).*/\1/p' "$@"
+        sed -nE 's/^\}[[:space:]]*([A-Za-z_][A-Za-z0-9_]*);.*/\1/p' "$@"
+    } | sort -u
+}
 # Enumerators of OSSL_HANDSHAKE_STATE.
 enum_states() {
     sed -nE 's/^[[:space:]]+((D?TLS)_ST_[A-Z0-9_]+),?[[:space:]]*$/\1/p' "$@"
@@ -255,6 +263,11 @@ EOF
             "$name" "$name" "$name" "$args"
         printf '#else\n    std::printf("%s\\tMISSING\\n");\n#endif\n' "$name"
     done <"$WORK/macros.txt"
+    # Types: the mangled name spells out what a typedef really is (through a
+    # pointer, so that opaque types can be named).
+    for t in $(typedef_names $OUR_HEADERS) 'STACK_OF(SSL_CIPHER)'; do
+        printf '    std::printf("type:%s\\t%%s\\n", typeid(%s *).name());\n' "$t" "$t"
+    done
     echo '    return 0;'
     echo '}'
 } >"$WORK/macros.cc"
