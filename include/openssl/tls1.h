@@ -31,8 +31,8 @@ extern "C" {
 
 /* ---- Versions --------------------------------------------------------------
  * The version numbers themselves (TLS1_2_VERSION, TLS1_3_VERSION, ...) come
- * from libcrypto's <openssl/prov_ssl.h>. TLS_ANY_VERSION is what
- * SSL_CTX_get_max_proto_version() reports when no bound was set. */
+ * from libcrypto's <openssl/prov_ssl.h>. TLS_ANY_VERSION is the version of a
+ * version-flexible method such as TLS_method(). */
 #ifndef OPENSSL_NO_DEPRECATED_3_0
 #define TLS_MAX_VERSION TLS1_3_VERSION
 #endif
