@@ -54,7 +54,10 @@ static void fixture_free(fixture *f)
     SSL_CTX_free(f->sctx);
 }
 
-/* Asserts that the last call returned `ret` and failed with SSL_ERROR_SSL + `reason`. */
+/*
+ * Asserts that the last call returned `want_ret` and failed with SSL_ERROR_SSL, leaving one
+ * error, ERR_LIB_SSL + `reason`, which it takes off the queue.
+ */
 static void assert_ssl_failure(SSL *ssl, int ret, int want_ret, int reason)
 {
     assert_int_equal(ret, want_ret);
@@ -62,7 +65,7 @@ static void assert_ssl_failure(SSL *ssl, int ret, int want_ret, int reason)
     unsigned long e = ERR_get_error();
     assert_int_equal(ERR_GET_LIB(e), ERR_LIB_SSL);
     assert_int_equal(ERR_GET_REASON(e), reason);
-    ERR_clear_error();
+    assert_int_equal(ERR_peek_error(), 0); /* exactly one error */
 }
 
 /* ---- state getters ---------------------------------------------------------------------- */

@@ -17,7 +17,10 @@
 #include "pki.h"
 #include "pump.h"
 
-/* Asserts that an operation failed with SSL_ERROR_SSL and an ERR_LIB_SSL entry of `reason`. */
+/*
+ * Asserts that an operation failed with SSL_ERROR_SSL and left exactly one error on the queue:
+ * ERR_LIB_SSL with `reason` (one error at the point of detection, as OpenSSL does).
+ */
 #define assert_op_failed_with(op, reason)                                                          \
     do {                                                                                           \
         if (!(op)->finished || (op)->ok || (op)->err != SSL_ERROR_SSL ||                          \
@@ -29,6 +32,7 @@
         assert_int_equal((op)->err, SSL_ERROR_SSL);                                                \
         assert_int_equal(ERR_GET_LIB(clasp_test_op_first_err(op)), ERR_LIB_SSL);                  \
         assert_int_equal(ERR_GET_REASON(clasp_test_op_first_err(op)), (reason));                  \
+        assert_int_equal((op)->num_errs, 1);                                                       \
     } while (0)
 
 /* Group setup/teardown shared by the test programs: builds the PKI once, frees it at the end. */
