@@ -20,24 +20,28 @@ typedef struct {
     const char *md_alt; /* the provider's other spelling, as PSS key params give it */
     int hash_nid;
     int curve_nid;      /* ECDSA: the curve the scheme binds in TLS 1.3 */
+    size_t md_len;      /* the digest's length (the PSS salt length) */
 } sig_alg;
 
+#define SHA256_ "SHA256", "SHA2-256", NID_sha256
+#define SHA384_ "SHA384", "SHA2-384", NID_sha384
+#define SHA512_ "SHA512", "SHA2-512", NID_sha512
+
 static const sig_alg sig_algs[] = {
-    {CLASP_SIG_RSA_PKCS1_SHA256, K_RSA_PKCS1, "SHA256", "SHA2-256", NID_sha256, NID_undef},
-    {CLASP_SIG_RSA_PKCS1_SHA384, K_RSA_PKCS1, "SHA384", "SHA2-384", NID_sha384, NID_undef},
-    {CLASP_SIG_RSA_PKCS1_SHA512, K_RSA_PKCS1, "SHA512", "SHA2-512", NID_sha512, NID_undef},
+    {CLASP_SIG_RSA_PKCS1_SHA256, K_RSA_PKCS1, SHA256_, NID_undef, 32},
+    {CLASP_SIG_RSA_PKCS1_SHA384, K_RSA_PKCS1, SHA384_, NID_undef, 48},
+    {CLASP_SIG_RSA_PKCS1_SHA512, K_RSA_PKCS1, SHA512_, NID_undef, 64},
     /* RFC 9846 §4.2.3: in TLS 1.3 each ECDSA scheme names its curve. */
-    {CLASP_SIG_ECDSA_SECP256R1_SHA256, K_ECDSA, "SHA256", "SHA2-256", NID_sha256,
-     NID_X9_62_prime256v1},
-    {CLASP_SIG_ECDSA_SECP384R1_SHA384, K_ECDSA, "SHA384", "SHA2-384", NID_sha384, NID_secp384r1},
-    {CLASP_SIG_ECDSA_SECP521R1_SHA512, K_ECDSA, "SHA512", "SHA2-512", NID_sha512, NID_secp521r1},
-    {CLASP_SIG_RSA_PSS_RSAE_SHA256, K_RSA_PSS_RSAE, "SHA256", "SHA2-256", NID_sha256, NID_undef},
-    {CLASP_SIG_RSA_PSS_RSAE_SHA384, K_RSA_PSS_RSAE, "SHA384", "SHA2-384", NID_sha384, NID_undef},
-    {CLASP_SIG_RSA_PSS_RSAE_SHA512, K_RSA_PSS_RSAE, "SHA512", "SHA2-512", NID_sha512, NID_undef},
-    {CLASP_SIG_ED25519, K_ED25519, NULL, NULL, NID_undef, NID_undef},
-    {CLASP_SIG_RSA_PSS_PSS_SHA256, K_RSA_PSS_PSS, "SHA256", "SHA2-256", NID_sha256, NID_undef},
-    {CLASP_SIG_RSA_PSS_PSS_SHA384, K_RSA_PSS_PSS, "SHA384", "SHA2-384", NID_sha384, NID_undef},
-    {CLASP_SIG_RSA_PSS_PSS_SHA512, K_RSA_PSS_PSS, "SHA512", "SHA2-512", NID_sha512, NID_undef},
+    {CLASP_SIG_ECDSA_SECP256R1_SHA256, K_ECDSA, SHA256_, NID_X9_62_prime256v1, 32},
+    {CLASP_SIG_ECDSA_SECP384R1_SHA384, K_ECDSA, SHA384_, NID_secp384r1, 48},
+    {CLASP_SIG_ECDSA_SECP521R1_SHA512, K_ECDSA, SHA512_, NID_secp521r1, 64},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA256, K_RSA_PSS_RSAE, SHA256_, NID_undef, 32},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA384, K_RSA_PSS_RSAE, SHA384_, NID_undef, 48},
+    {CLASP_SIG_RSA_PSS_RSAE_SHA512, K_RSA_PSS_RSAE, SHA512_, NID_undef, 64},
+    {CLASP_SIG_ED25519, K_ED25519, NULL, NULL, NID_undef, NID_undef, 0},
+    {CLASP_SIG_RSA_PSS_PSS_SHA256, K_RSA_PSS_PSS, SHA256_, NID_undef, 32},
+    {CLASP_SIG_RSA_PSS_PSS_SHA384, K_RSA_PSS_PSS, SHA384_, NID_undef, 48},
+    {CLASP_SIG_RSA_PSS_PSS_SHA512, K_RSA_PSS_PSS, SHA512_, NID_undef, 64},
 };
 
 static const sig_alg *find_alg(uint16_t scheme)
@@ -91,16 +95,35 @@ static int ec_curve_nid(const EVP_PKEY *key)
     return nid != NID_undef ? nid : EC_curve_nist2nid(name);
 }
 
-/* An RSASSA-PSS key may restrict the hash it signs with (RFC 4055); a
- * scheme naming another hash cannot be used with it. */
+static int md_is(const char *name, const sig_alg *alg)
+{
+    return strcasecmp(name, alg->md) == 0 || strcasecmp(name, alg->md_alt) == 0;
+}
+
+/* An RSASSA-PSS key may carry restrictions (RFC 4055): a hash, an MGF1
+ * hash and a minimum salt length.  RFC 9846 §4.2.3 wants MGF1 with the
+ * scheme's hash and a salt as long as the digest, so a restricted key fits
+ * a scheme only when all three allow that.  OpenSSL leaves out parameters
+ * at their RFC 4055 defaults: a restricted key without an MGF1 hash uses
+ * SHA-1 for MGF1, which no TLS 1.3 scheme allows. */
 static int pss_key_allows(const EVP_PKEY *key, const sig_alg *alg)
 {
     char md[64];
+    int min_salt = 0;
 
     if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, md, sizeof(md), NULL)) {
         return 1; /* unrestricted */
     }
-    return strcasecmp(md, alg->md) == 0 || strcasecmp(md, alg->md_alt) == 0;
+    if (!md_is(md, alg)) {
+        return 0;
+    }
+    if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_MGF1_DIGEST, md, sizeof(md),
+                                        NULL) ||
+        !md_is(md, alg)) {
+        return 0;
+    }
+    return !EVP_PKEY_get_int_param(key, OSSL_PKEY_PARAM_RSA_PSS_SALTLEN, &min_salt) ||
+           (min_salt >= 0 && (size_t)min_salt <= alg->md_len);
 }
 
 static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key)
