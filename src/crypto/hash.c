@@ -129,6 +129,7 @@ static int hmac_parts(const clasp_crypto *c, clasp_hash_id h, const uint8_t *key
     uint8_t k0[MAX_BLOCK] = {0};
     uint8_t pad[MAX_BLOCK];
     uint8_t inner[CLASP_MAX_HASH_LEN];
+    part in = {inner, clasp_hash_len(h)};
     EVP_MD_CTX *ctx;
     size_t block;
     int ok = 0;
@@ -159,7 +160,6 @@ static int hmac_parts(const clasp_crypto *c, clasp_hash_id h, const uint8_t *key
     for (size_t i = 0; i < block; i++) {
         pad[i] = k0[i] ^ 0x5c;
     }
-    part in = {inner, clasp_hash_len(h)};
     ok = digest_parts(ctx, md, pad, block, &in, 1, out);
 end:
     OPENSSL_cleanse(k0, sizeof(k0));
