@@ -289,6 +289,9 @@ static int run_until(SSL *s, goal g)
             }
             break;
         case CLASP_WAIT_INPUT:
+            if (goal_reached(s, g)) {
+                break; /* flush what the last step produced, then return */
+            }
             if (stop_after_record(s, g, before)) {
                 return -1;
             }
@@ -359,8 +362,9 @@ static int handshake_internal(SSL *s)
     }
     s->rwstate = SSL_NOTHING;
     if (handshake_done(s)) {
-        /* Only a queued KeyUpdate may still have to go out. */
-        return s->key_update == SSL_KEY_UPDATE_NONE || flush_output(s) > 0 ? 1 : -1;
+        /* Only a queued KeyUpdate (or an unflushed last flight) may still
+         * have to go out. */
+        return flush_output(s) > 0 ? 1 : -1;
     }
     if (!start_conn(s)) {
         return -1;

@@ -53,8 +53,14 @@ static void reset_connection(SSL *s)
 {
     clasp_conn_free(s->conn);
     s->conn = NULL;
+    X509_free(s->peer_cert);
+    s->peer_cert = NULL;
     sk_X509_pop_free(s->peer_chain, X509_free);
     s->peer_chain = NULL;
+    for (int i = 0; i < CLASP_NUM_PKEYS; i++) {
+        sk_X509_pop_free(s->auto_chain[i], X509_free);
+        s->auto_chain[i] = NULL;
+    }
     sk_X509_pop_free(s->verified_chain, X509_free);
     s->verified_chain = NULL;
     s->rwstate = SSL_NOTHING;
