@@ -64,6 +64,13 @@ static int report_failed(SSL *s)
 
 /* ---- moving bytes -------------------------------------------------------------------- */
 
+static size_t out_pending(const SSL *s)
+{
+    const uint8_t *p;
+
+    return clasp_conn_out_pending(s->conn, &p);
+}
+
 /* Writes all pending output to the wbio.  Returns 1, or -1 with rwstate
  * SSL_WRITING (the BIO's retry flags say whether to retry). */
 static int flush_output(SSL *s)
@@ -257,7 +264,7 @@ static int run_until(SSL *s, goal g)
         }
         before = clasp_conn_in_buffered(s->conn);
         w = clasp_conn_process(s->conn);
-        s->need_flush |= clasp_conn_out_pending(s->conn, &(const uint8_t *){NULL}) > 0;
+        s->need_flush |= out_pending(s) > 0;
         switch (w) {
         case CLASP_WAIT_ERROR:
             clasp_fail(s);
@@ -289,8 +296,10 @@ static int run_until(SSL *s, goal g)
             }
             break;
         case CLASP_WAIT_INPUT:
-            if (goal_reached(s, g)) {
-                break; /* flush what the last step produced, then return */
+            /* Output first (the peer may need it to answer), and return as
+             * soon as the goal holds. */
+            if (goal_reached(s, g) || out_pending(s) > 0) {
+                break;
             }
             if (stop_after_record(s, g, before)) {
                 return -1;
@@ -545,7 +554,7 @@ static int write_records(SSL *s, const uint8_t *buf, size_t num)
             clasp_fail(s);
             return -1;
         }
-        if (n == 0 && clasp_conn_out_pending(s->conn, &(const uint8_t *){NULL}) == 0) {
+        if (n == 0 && out_pending(s) == 0) {
             s->wr_pending = 0;
             CLASP_RAISE(ERR_R_INTERNAL_ERROR); /* no progress possible */
             clasp_fail(s);
@@ -656,12 +665,17 @@ int SSL_shutdown(SSL *s)
 /* Queued now, sent by the next SSL_do_handshake / SSL_write / SSL_read. */
 int SSL_key_update(SSL *s, int updatetype)
 {
-    if (!handshake_done(s) || clasp_conn_version(s->conn) != TLS1_3_VERSION) {
-        CLASP_RAISE(handshake_done(s) ? SSL_R_WRONG_SSL_VERSION : SSL_R_STILL_IN_INIT);
+    /* OpenSSL's order: version (unknown before the handshake), type, state. */
+    if (s->conn == NULL || clasp_conn_version(s->conn) != TLS1_3_VERSION) {
+        CLASP_RAISE(SSL_R_WRONG_SSL_VERSION);
         return 0;
     }
     if (updatetype != SSL_KEY_UPDATE_NOT_REQUESTED && updatetype != SSL_KEY_UPDATE_REQUESTED) {
         CLASP_RAISE(SSL_R_INVALID_KEY_UPDATE_TYPE);
+        return 0;
+    }
+    if (!handshake_done(s)) {
+        CLASP_RAISE(SSL_R_STILL_IN_INIT);
         return 0;
     }
     if (s->wr_pending) {
