@@ -882,6 +882,9 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
     }
     clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "SSLv3/TLS write finished",
                        TLS_ST_SW_FINISHED);
+    /* As OpenSSL, the server then sits in its early-data state until the
+     * client's flight arrives (even when no 0-RTT was offered). */
+    clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "TLSv1.3 early data", TLS_ST_EARLY_DATA);
     return CLASP_HS_CONTINUE;
 }
 

@@ -408,8 +408,8 @@ static void test_valid_client_hello(void **state)
     clasp_identity id = {p256_cert, NULL, p256_key};
     clasp_conn_client_hello_done(s, &id, 1, NULL, 0, 0, 0);
     assert_int_equal(clasp_conn_process(s), CLASP_WAIT_INPUT);
-    assert_string_equal(clasp_conn_state_name(s), "SSLv3/TLS write finished");
-    assert_int_equal(clasp_conn_state_code(s), TLS_ST_SW_FINISHED);
+    assert_string_equal(clasp_conn_state_name(s), "TLSv1.3 early data");
+    assert_int_equal(clasp_conn_state_code(s), TLS_ST_EARLY_DATA);
     assert_int_equal(clasp_conn_version(s), 0x0304);
     assert_int_equal(clasp_conn_cipher_suite(s), 0x1301);
     assert_int_equal(clasp_conn_group(s), X25519);
@@ -1002,7 +1002,7 @@ static void test_hrr_then_good_second_hello(void **state)
     assert_int_equal(feed(s, ccs, sizeof(ccs)), CLASP_WAIT_INPUT);
     assert_int_equal(send_ch(s, &o), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_group(s), X25519);
-    assert_string_equal(clasp_conn_state_name(s), "SSLv3/TLS write finished");
+    assert_string_equal(clasp_conn_state_name(s), "TLSv1.3 early data");
     clasp_conn_free(s);
 }
 
@@ -1177,6 +1177,199 @@ static void test_second_client_hello_after_flight(void **state)
     clasp_conn_free(s);
 }
 
+/* ---- a whole handshake with the engine's own client ---------------------------------- */
+
+/* The server's state names as its info observer reports them. */
+typedef struct {
+    clasp_conn *conn;
+    const char *names[32];
+    size_t num;
+} state_trace;
+
+static void on_info(void *arg, int where, int value)
+{
+    state_trace *t = arg;
+
+    if (where == SSL_CB_ACCEPT_LOOP && t->num < 32) {
+        t->names[t->num++] = clasp_conn_state_name(t->conn);
+    }
+}
+
+static size_t move_bytes(clasp_conn *from, clasp_conn *to)
+{
+    const uint8_t *out;
+    uint8_t *in;
+    size_t n = clasp_conn_out_pending(from, &out);
+    size_t room = clasp_conn_in_space(to, &in);
+
+    n = n < room ? n : room;
+    memcpy(in, out, n);
+    clasp_conn_in_commit(to, n);
+    clasp_conn_out_consume(from, n);
+    return n;
+}
+
+static const uint8_t offered_alpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+static clasp_wait drive(clasp_conn *conn)
+{
+    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_wait w = clasp_conn_process(conn);
+
+    if (w == CLASP_WAIT_CLIENT_HELLO) {
+        clasp_conn_client_hello_done(conn, &id, 1, (const uint8_t *)"http/1.1", 8, 0, 0);
+        w = clasp_conn_process(conn);
+    }
+    if (w == CLASP_WAIT_VERIFY_PEER) {
+        clasp_conn_verify_done(conn, 1, 0);
+        w = clasp_conn_process(conn);
+    }
+    return w;
+}
+
+static void self_talk(const uint16_t *client_groups, size_t num_groups, state_trace *t,
+                      clasp_conn **out_c, clasp_conn **out_s)
+{
+    clasp_config sc = server_config(NULL);
+    clasp_config cc = server_config(NULL);
+    clasp_conn *c;
+    clasp_conn *s;
+    int rounds = 0;
+
+    sc.observer.keylog = NULL;
+    sc.observer.arg = t;
+    sc.observer.info = on_info;
+    cc.is_server = 0;
+    cc.observer.keylog = NULL;
+    cc.groups = client_groups;
+    cc.num_groups = num_groups;
+    cc.sni = "example.test";
+    cc.alpn = offered_alpn;
+    cc.alpn_len = sizeof(offered_alpn);
+    c = clasp_conn_new(&cc);
+    s = clasp_conn_new(&sc);
+    t->conn = s;
+    assert_true(clasp_conn_start(c) && clasp_conn_start(s));
+    while (!(clasp_conn_handshake_done(c) && clasp_conn_handshake_done(s))) {
+        assert_int_not_equal(drive(c), CLASP_WAIT_ERROR);
+        assert_int_not_equal(drive(s), CLASP_WAIT_ERROR);
+        move_bytes(c, s);
+        move_bytes(s, c);
+        assert_true(rounds++ < 20);
+    }
+    *out_c = c;
+    *out_s = s;
+}
+
+static void check_agreement(clasp_conn *c, clasp_conn *s)
+{
+    uint8_t a[48];
+    uint8_t b[48];
+    const uint8_t *alpn;
+    size_t len;
+
+    assert_int_equal(clasp_conn_cipher_suite(c), clasp_conn_cipher_suite(s));
+    assert_int_equal(clasp_conn_group(c), clasp_conn_group(s));
+    assert_int_equal(clasp_conn_peer_sigalg(c), clasp_conn_own_sigalg(s));
+    /* Each side's Finished is the other's received one. */
+    assert_int_equal(clasp_conn_finished(s, 0, a, sizeof(a)), clasp_conn_finished(c, 1, b, sizeof(b)));
+    assert_memory_equal(a, b, clasp_conn_finished(s, 0, a, sizeof(a)));
+    assert_int_equal(clasp_conn_finished(s, 1, a, sizeof(a)), clasp_conn_finished(c, 0, b, sizeof(b)));
+    assert_memory_equal(a, b, clasp_conn_finished(s, 1, a, sizeof(a)));
+    /* RFC 9846 §7.5: both derive the same exporter values. */
+    assert_true(clasp_conn_export(c, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, a, 32));
+    assert_true(clasp_conn_export(s, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, b, 32));
+    assert_memory_equal(a, b, 32);
+    /* EncryptedExtensions carried the selection the client then checked. */
+    alpn = clasp_conn_alpn(c, &len);
+    assert_int_equal(len, 8);
+    assert_memory_equal(alpn, "http/1.1", 8);
+    assert_string_equal(clasp_conn_client_sni(s), "example.test");
+}
+
+static void check_app_data(clasp_conn *from, clasp_conn *to)
+{
+    static const char msg[] = "application data";
+    uint8_t buf[64];
+
+    assert_int_equal(clasp_conn_write_app(from, (const uint8_t *)msg, sizeof(msg)), sizeof(msg));
+    move_bytes(from, to);
+    assert_int_equal(clasp_conn_process(to), CLASP_WAIT_APP_READ);
+    assert_int_equal(clasp_conn_read_app(to, buf, sizeof(buf), 0), sizeof(msg));
+    assert_memory_equal(buf, msg, sizeof(msg));
+}
+
+static void test_full_handshake(void **state)
+{
+    static const uint16_t groups[] = {X25519, P256};
+    static const char *const want[] = {
+        "SSLv3/TLS read client hello", "SSLv3/TLS write server hello",
+        "SSLv3/TLS write change cipher spec", "TLSv1.3 write encrypted extensions",
+        "SSLv3/TLS write certificate", "TLSv1.3 write server certificate verify",
+        "SSLv3/TLS write finished", "TLSv1.3 early data", "SSLv3/TLS read finished",
+    };
+    state_trace t = {0};
+    clasp_conn *c;
+    clasp_conn *s;
+
+    self_talk(groups, 2, &t, &c, &s);
+    assert_int_equal(t.num, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < t.num; i++) {
+        assert_string_equal(t.names[i], want[i]);
+    }
+    assert_false(clasp_conn_did_hrr(s));
+    check_agreement(c, s);
+    check_app_data(c, s);
+    check_app_data(s, c);
+    clasp_conn_free(c);
+    clasp_conn_free(s);
+}
+
+static void test_full_handshake_first_share(void **state)
+{
+    /* The client's only share is for P-384, which the server also uses
+     * (after X25519 and P-256): taken, no retry. */
+    static const uint16_t groups[] = {P384, X25519};
+    state_trace t = {0};
+    clasp_conn *c;
+    clasp_conn *s;
+
+    self_talk(groups, 2, &t, &c, &s);
+    assert_false(clasp_conn_did_hrr(s));
+    assert_int_equal(clasp_conn_group(s), P384);
+    check_agreement(c, s);
+    clasp_conn_free(c);
+    clasp_conn_free(s);
+}
+
+static void test_full_handshake_with_retry(void **state)
+{
+    /* The client's share is for P-521, not one of the server's groups:
+     * a HelloRetryRequest for X25519, the server's first group it offers. */
+    static const uint16_t groups[] = {CLASP_GROUP_SECP521R1, X25519};
+    static const char *const want[] = {
+        "SSLv3/TLS read client hello", "SSLv3/TLS write server hello",
+        "SSLv3/TLS write change cipher spec", "SSLv3/TLS read client hello",
+        "SSLv3/TLS write server hello", "TLSv1.3 write encrypted extensions",
+    };
+    state_trace t = {0};
+    clasp_conn *c;
+    clasp_conn *s;
+
+    self_talk(groups, 2, &t, &c, &s);
+    assert_true(clasp_conn_did_hrr(s));
+    assert_true(clasp_conn_did_hrr(c));
+    assert_int_equal(clasp_conn_group(s), X25519);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_string_equal(t.names[i], want[i]);
+    }
+    check_agreement(c, s);
+    check_app_data(c, s);
+    check_app_data(s, c);
+    clasp_conn_free(c);
+    clasp_conn_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1229,6 +1422,9 @@ int main(void)
         cmocka_unit_test(test_short_finished),
         cmocka_unit_test(test_unrequested_client_certificate),
         cmocka_unit_test(test_second_client_hello_after_flight),
+        cmocka_unit_test(test_full_handshake),
+        cmocka_unit_test(test_full_handshake_first_share),
+        cmocka_unit_test(test_full_handshake_with_retry),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
