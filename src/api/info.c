@@ -258,13 +258,13 @@ const char *SSL_get_version(const SSL *s)
     return version_string(SSL_version(s));
 }
 
-/* The version a client offers as its maximum; a server reports the
- * ClientHello's legacy_version, which TLS 1.3 fixes at 0x0303
- * (RFC 9846 §4.1.2). */
+/* The ClientHello's legacy_version, which TLS 1.3 fixes at 0x0303
+ * (RFC 9846 §4.1.2), once a handshake ran; before, OpenSSL reports the
+ * method's version (TLS_ANY_VERSION for TLS_method()). */
 int SSL_client_version(const SSL *s)
 {
-    if (s->server) {
-        return s->conn == NULL ? 0 : TLS1_2_VERSION;
+    if (s->conn == NULL || clasp_conn_version(s->conn) == 0) {
+        return s->method->version != 0 ? s->method->version : TLS_ANY_VERSION;
     }
-    return clasp_max_version(s);
+    return TLS1_2_VERSION;
 }

@@ -372,8 +372,15 @@ static int handshake_internal(SSL *s)
     s->rwstate = SSL_NOTHING;
     if (handshake_done(s)) {
         /* Only a queued KeyUpdate (or an unflushed last flight) may still
-         * have to go out. */
-        return flush_output(s) > 0 ? 1 : -1;
+         * have to go out; OpenSSL's state machine reports sending it. */
+        int ku = s->key_update != SSL_KEY_UPDATE_NONE;
+
+        ret = flush_output(s) > 0 ? 1 : -1;
+        cb = clasp_info_callback(s);
+        if (ku && cb != NULL) {
+            cb(s, s->server ? SSL_CB_ACCEPT_EXIT : SSL_CB_CONNECT_EXIT, ret);
+        }
+        return ret;
     }
     if (!start_conn(s)) {
         return -1;
@@ -441,12 +448,12 @@ static int read_internal(SSL *s, void *buf, size_t num, int peek, size_t *readby
         }
     }
     s->rwstate = SSL_NOTHING;
-    if (num == 0) {
-        return 0;
-    }
     r = run_until(s, GOAL_READ);
     if (r <= 0) {
         return r;
+    }
+    if (num == 0) {
+        return 0; /* OpenSSL: data is there, none asked for */
     }
     *readbytes = clasp_conn_read_app(s->conn, buf, num, peek);
     return 1;
