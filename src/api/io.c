@@ -525,8 +525,14 @@ static int check_write_retry(SSL *s, const void *buf, size_t num)
         s->wr_done = 0;
         return 1;
     }
-    if (num < s->wr_done
-        || (buf != s->wr_buf && !(s->p.mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))) {
+    /* Shorter than what already went into records: OpenSSL's BAD_LENGTH. */
+    if (num < s->wr_done) {
+        s->wr_pending = 0;
+        CLASP_RAISE(SSL_R_BAD_LENGTH);
+        clasp_fail(s);
+        return 0;
+    }
+    if (buf != s->wr_buf && !(s->p.mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)) {
         s->wr_pending = 0;
         CLASP_RAISE(SSL_R_BAD_WRITE_RETRY);
         clasp_fail(s);
