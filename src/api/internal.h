@@ -275,8 +275,4 @@ int clasp_session_from_conn(SSL *s);
 uint16_t clasp_min_version(const SSL *s);
 uint16_t clasp_max_version(const SSL *s);
 
-/* OpenSSL 3.0 functions the public header does not declare (yet). */
-int SSL_get_peer_signature_type_nid(const SSL *s, int *pnid);
-int SSL_get_signature_type_nid(const SSL *s, int *pnid);
-
 #endif
