@@ -246,6 +246,15 @@ static int app_data_after_close(SSL *s)
     return -1;
 }
 
+/* The engine answered in a way that cannot make progress: fail rather
+ * than loop. */
+static int engine_stuck(SSL *s)
+{
+    CLASP_RAISE(ERR_R_INTERNAL_ERROR);
+    clasp_fail(s);
+    return -1;
+}
+
 /* Drives the engine until g holds.  Returns 1 when it does, 0 when the
  * peer closed first (close_notify), -1 otherwise (see rwstate and the
  * error queue). */
@@ -270,6 +279,9 @@ static int run_until(SSL *s, goal g)
             clasp_fail(s);
             return -1;
         case CLASP_WAIT_FLUSH:
+            if (out_pending(s) == 0) {
+                return engine_stuck(s);
+            }
             break;
         case CLASP_WAIT_CLIENT_HELLO:
             on_client_hello(s);
@@ -281,10 +293,8 @@ static int run_until(SSL *s, goal g)
             if (g == GOAL_CLOSE_NOTIFY) {
                 return app_data_after_close(s);
             }
-            if (g != GOAL_READ && !goal_reached(s, g)) {
-                CLASP_RAISE(SSL_R_UNEXPECTED_RECORD); /* data before the handshake ended */
-                clasp_fail(s);
-                return -1;
+            if (!goal_reached(s, g)) {
+                return engine_stuck(s); /* data it cannot hand out, or before the handshake */
             }
             break;
         case CLASP_WAIT_CLOSED:
@@ -316,9 +326,7 @@ static int run_until(SSL *s, goal g)
             }
             break;
         default:
-            CLASP_RAISE(ERR_R_INTERNAL_ERROR);
-            clasp_fail(s);
-            return -1;
+            return engine_stuck(s);
         }
     }
 }
