@@ -68,6 +68,11 @@ typedef struct {
     int server_prefer_own_suites; /* SSL_OP_CIPHER_SERVER_PREFERENCE */
     size_t max_cert_list; /* largest peer Certificate message accepted */
     clasp_observer observer;
+    /* Certificate-based client authentication (RFC 9846 §4.3.2, §4.4.2). */
+    int request_client_cert; /* server: send a CertificateRequest */
+    int require_client_cert; /* server: an empty client Certificate is fatal */
+    const clasp_identity *client_ids; /* client: offered on a CertificateRequest */
+    size_t num_client_ids;            /* (the first one the server's list allows) */
 } clasp_config;
 
 /* Returns a new connection in its initial state, or NULL (allocation).

@@ -504,6 +504,23 @@ uint16_t clasp_max_version(const SSL *s)
     return (uint16_t)v;
 }
 
+/* Client authentication (RFC 9846 §4.3.2).  Server: as OpenSSL 3.0, a
+ * CertificateRequest goes out with SSL_VERIFY_PEER unless the application
+ * asked for post-handshake authentication only.  Client: the identities
+ * set with SSL_CTX_use_certificate / SSL_use_certificate and their keys. */
+static void set_client_auth(SSL *s, clasp_config *c)
+{
+    int mode = s->p.verify_mode;
+
+    if (s->server) {
+        c->request_client_cert = (mode & SSL_VERIFY_PEER) && !(mode & SSL_VERIFY_POST_HANDSHAKE);
+        c->require_client_cert = c->request_client_cert && (mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+        return;
+    }
+    c->num_client_ids = clasp_cert_identities(s, s->ids, CLASP_NUM_PKEYS);
+    c->client_ids = s->ids;
+}
+
 int clasp_build_config(SSL *s)
 {
     clasp_config *c = &s->cfg;
@@ -535,5 +552,6 @@ int clasp_build_config(SSL *s)
     c->observer.keylog = obs_keylog;
     c->observer.msg = obs_msg;
     c->observer.info = obs_info;
+    set_client_auth(s, c);
     return 1;
 }

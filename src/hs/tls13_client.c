@@ -563,9 +563,71 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
 
 /* ---- CertificateRequest / Certificate ------------------------------------------ */
 
+/* RFC 9846 §4.3.2: the CertificateRequest's extensions.  signature_algorithms
+ * is required; the others (certificate_authorities, oid_filters, …) are not
+ * acted on, and unknown ones are ignored ("Clients MUST ignore unrecognized
+ * extensions"), so this walks the block itself instead of the response rules
+ * of clasp_ext_parse().  *sigalgs gets the signature_algorithms body. */
+static int read_cr_extensions(clasp_conn *conn, clasp_reader block, clasp_reader *sigalgs)
+{
+    int have_sigalgs = 0;
+
+    while (!clasp_rd_done(&block)) {
+        uint16_t type;
+        clasp_reader body;
+
+        if (!clasp_rd_u16(&block, &type) || !clasp_rd_u16_prefixed(&block, &body)) {
+            FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+            return 0;
+        }
+        if (type != CLASP_EXT_SIGNATURE_ALGORITHMS) {
+            continue;
+        }
+        /* RFC 9846 §4.2: no extension twice in one block. */
+        if (have_sigalgs) {
+            FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
+            return 0;
+        }
+        have_sigalgs = 1;
+        *sigalgs = body;
+    }
+    if (!have_sigalgs) {
+        FATAL(conn, SSL_AD_MISSING_EXTENSION, SSL_R_MISSING_SIGALGS_EXTENSION);
+        return 0;
+    }
+    return 1;
+}
+
+/* The first configured identity whose key can sign with a scheme the
+ * server listed (RFC 9846 §4.4.2.3, §4.4.3); none: an empty Certificate
+ * will be sent (§4.4.2.4).  Sets hs->identity and conn->own_sigalg. */
+static void choose_client_identity(clasp_conn *conn, const uint16_t *peer, size_t num_peer)
+{
+    clasp_hs *hs = conn->hs;
+
+    for (size_t i = 0; i < conn->cfg.num_client_ids; i++) {
+        const clasp_identity *id = &conn->cfg.client_ids[i];
+        uint16_t scheme;
+
+        if (id->leaf == NULL || id->key == NULL) {
+            continue;
+        }
+        scheme = clasp_pick_sigalg(conn, id->key, peer, num_peer);
+        if (scheme != 0) {
+            hs->chosen_identity = *id;
+            hs->identity = &hs->chosen_identity;
+            conn->own_sigalg = scheme;
+            return;
+        }
+    }
+}
+
 static clasp_hs_status read_certificate_request(clasp_conn *conn, clasp_reader *body)
 {
     clasp_cert_request cr;
+    clasp_reader sigalgs;
+    uint16_t peer[CLASP_MAX_OFFERED];
+    size_t num_peer = 0;
     int reason;
 
     if (conn->hs->cert_requested) {
@@ -574,12 +636,23 @@ static clasp_hs_status read_certificate_request(clasp_conn *conn, clasp_reader *
     if (!clasp_cr_parse(body, &cr, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
+    if (!read_cr_extensions(conn, cr.extensions, &sigalgs)) {
+        return CLASP_HS_FAIL;
+    }
+    if (!clasp_u16_list_parse(&sigalgs, peer, CLASP_MAX_OFFERED, &num_peer)) {
+        return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_LENGTH);
+    }
+    choose_client_identity(conn, peer, num_peer);
     conn->hs->cert_requested = 1;
+    /* Echoed in our Certificate (RFC 9846 §4.4.2); as OpenSSL, a non-empty
+     * context during the handshake is accepted and echoed. */
     conn->hs->cert_req_context_len = cr.context.len;
     if (!clasp_rd_copy(&cr.context, conn->hs->cert_req_context, cr.context.len) ||
         !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
+    clasp_hs_set_state(conn, CST_READ_CERTIFICATE, "SSLv3/TLS read server certificate request",
+                       TLS_ST_CR_CERT_REQ);
     return CLASP_HS_CONTINUE;
 }
 
@@ -779,19 +852,95 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.4.2: with no certificate to offer, an empty Certificate. */
-static int send_empty_certificate(clasp_conn *conn)
+/* CertificateEntry: the DER written straight into the message, then an
+ * empty extensions block (no OCSP / SCT for a client certificate). */
+static int put_cert_entry(clasp_writer *w, X509 *x)
+{
+    int len = i2d_X509(x, NULL);
+    uint8_t *p;
+
+    if (len <= 0) {
+        return 0;
+    }
+    clasp_wr_u24(w, (uint32_t)len);
+    if (!clasp_wr_space(w, &p, (size_t)len) || i2d_X509(x, &p) != len) {
+        return 0;
+    }
+    return clasp_wr_u16(w, 0);
+}
+
+/* RFC 9846 §4.4.2: the request's context echoed, then our leaf and its
+ * chain, or no entry at all without a usable certificate (§4.4.2.4). */
+static int send_certificate(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
+    const clasp_identity *id = hs->identity;
     clasp_wr_mark mark;
     clasp_wr_mark ctx;
+    clasp_wr_mark list;
     clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE, &mark);
+    int ok = 1;
 
     clasp_wr_open_u8(w, &ctx);
     clasp_wr_bytes(w, hs->cert_req_context, hs->cert_req_context_len);
     clasp_wr_close(w, &ctx);
-    clasp_wr_u24(w, 0);
-    return clasp_hs_send(conn, &mark);
+    clasp_wr_open_u24(w, &list);
+    if (id != NULL) {
+        ok = put_cert_entry(w, id->leaf);
+        for (int i = 0; ok && i < sk_X509_num(id->chain); i++) {
+            ok = put_cert_entry(w, sk_X509_value(id->chain, i));
+        }
+    }
+    if (!ok || !clasp_wr_close(w, &list)) {
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        return 0;
+    }
+    if (!clasp_hs_send(conn, &mark)) {
+        return 0;
+    }
+    clasp_hs_set_state(conn, CST_SEND_FINISHED, "SSLv3/TLS write client certificate",
+                       TLS_ST_CW_CERT);
+    return 1;
+}
+
+/* RFC 9846 §4.4.3: our signature over the transcript through our
+ * Certificate, with the scheme chosen when the request arrived. */
+static int send_certificate_verify(clasp_conn *conn)
+{
+    uint8_t sig[CLASP_MAX_SIG_LEN];
+    size_t sig_len = sizeof(sig);
+    clasp_wr_mark mark;
+    clasp_wr_mark vec;
+    clasp_writer *w;
+
+    if (!clasp_cv_sign(conn, conn->hs->identity->key, conn->own_sigalg, 0, sig, &sig_len)) {
+        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+        return 0;
+    }
+    w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE_VERIFY, &mark);
+    clasp_wr_u16(w, conn->own_sigalg);
+    clasp_wr_open_u16(w, &vec);
+    clasp_wr_bytes(w, sig, sig_len);
+    clasp_wr_close(w, &vec);
+    if (!clasp_hs_send(conn, &mark)) {
+        return 0;
+    }
+    clasp_hs_set_state(conn, CST_SEND_FINISHED, "SSLv3/TLS write certificate verify",
+                       TLS_ST_CW_CERT_VRFY);
+    return 1;
+}
+
+/* The client's authentication messages, when the server asked for them
+ * (RFC 9846 §4.4: Certificate, then CertificateVerify if it was not empty). */
+static int send_client_auth(clasp_conn *conn)
+{
+    if (!conn->hs->cert_requested) {
+        return 1;
+    }
+    if (!send_certificate(conn)) {
+        return 0;
+    }
+    return conn->hs->identity == NULL || send_certificate_verify(conn);
 }
 
 static int send_finished(clasp_conn *conn, const uint8_t *base_key)
@@ -823,7 +972,7 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
     if (!derive_application_keys(conn, client_ap)) {
         return CLASP_HS_FAIL;
     }
-    ok = clasp_hs_send_ccs(conn) && (!hs->cert_requested || send_empty_certificate(conn)) &&
+    ok = clasp_hs_send_ccs(conn) && send_client_auth(conn) &&
          send_finished(conn, hs->client_hs_secret) && clasp_install_key(conn, client_ap, 1);
     OPENSSL_cleanse(client_ap, sizeof(client_ap));
     if (!ok) {
