@@ -157,43 +157,62 @@ static int read_input(SSL *s)
 
 /* ---- the engine's questions ------------------------------------------------------------ */
 
-/* RFC 6066 §3 through the servername callback, then RFC 7301 §3.2 through
- * the ALPN select callback, in OpenSSL's order; the servername callback may
- * switch the SSL_CTX, so the identities are gathered last. */
+/* RFC 7301 §3.2 through the ALPN select callback.  Returns 1 (with *sel
+ * NULL when no protocol was chosen), or 0 when the callback refused. */
+static int select_alpn(SSL *s, const uint8_t **sel, size_t *sel_len)
+{
+    size_t offer_len = 0;
+    const uint8_t *offer = clasp_conn_client_alpn(s->conn, &offer_len);
+    const unsigned char *out = NULL;
+    unsigned char out_len = 0;
+    int r;
+
+    *sel = NULL;
+    *sel_len = 0;
+    if (s->ctx->alpn_select_cb == NULL || offer == NULL) {
+        return 1;
+    }
+    r = s->ctx->alpn_select_cb(s, &out, &out_len, offer, (unsigned int)offer_len,
+                               s->ctx->alpn_select_arg);
+    if (r == SSL_TLSEXT_ERR_NOACK) {
+        return 1; /* as if there were no callback */
+    }
+    if (r != SSL_TLSEXT_ERR_OK) {
+        return 0;
+    }
+    if (out != NULL && out_len > 0) {
+        /* The callback's pointer may not outlive it: keep a copy. */
+        memcpy(s->alpn_sel, out, out_len);
+        s->alpn_sel_len = out_len;
+        *sel = s->alpn_sel;
+        *sel_len = out_len;
+    }
+    return 1;
+}
+
+/* The servername callback (RFC 6066 §3), then ALPN, in OpenSSL's order;
+ * the servername callback may switch the SSL_CTX, so the configuration
+ * and the identities are taken last. */
 static void on_client_hello(SSL *s)
 {
     SSL_CTX *sctx = s->ctx->servername_cb != NULL ? s->ctx : s->session_ctx;
     const char *sni = clasp_conn_client_sni(s->conn);
-    const uint8_t *offer, *sel = NULL;
-    size_t offer_len = 0, sel_len = 0, num_ids;
+    const uint8_t *sel;
+    size_t sel_len, num_ids;
     int alert = SSL_AD_UNRECOGNIZED_NAME;
 
     OPENSSL_free(s->hostname);
     s->hostname = sni == NULL ? NULL : OPENSSL_strdup(sni);
+    /* ALERT_WARNING and NOACK go on: TLS 1.3 has no warning alerts. */
     if (sctx->servername_cb != NULL
         && sctx->servername_cb(s, &alert, sctx->servername_arg) == SSL_TLSEXT_ERR_ALERT_FATAL) {
         clasp_conn_client_hello_done(s->conn, NULL, 0, NULL, 0, alert, SSL_R_CALLBACK_FAILED);
         return;
     }
-    /* ALERT_WARNING and NOACK: TLS 1.3 has no warning alerts; go on. */
-    offer = clasp_conn_client_alpn(s->conn, &offer_len);
-    if (s->ctx->alpn_select_cb != NULL && offer != NULL) {
-        const unsigned char *out = NULL;
-        unsigned char out_len = 0;
-        int r = s->ctx->alpn_select_cb(s, &out, &out_len, offer, (unsigned int)offer_len,
-                                       s->ctx->alpn_select_arg);
-
-        if (r == SSL_TLSEXT_ERR_OK && out != NULL && out_len > 0) {
-            memcpy(s->alpn_sel, out, out_len);
-            s->alpn_sel_len = out_len;
-            sel = s->alpn_sel;
-            sel_len = out_len;
-        } else if (r != SSL_TLSEXT_ERR_NOACK && r != SSL_TLSEXT_ERR_OK) {
-            clasp_conn_client_hello_done(s->conn, NULL, 0, NULL, 0,
-                                         SSL_AD_NO_APPLICATION_PROTOCOL,
-                                         SSL_R_NO_APPLICATION_PROTOCOL);
-            return;
-        }
+    if (!select_alpn(s, &sel, &sel_len)) {
+        clasp_conn_client_hello_done(s->conn, NULL, 0, NULL, 0, SSL_AD_NO_APPLICATION_PROTOCOL,
+                                     SSL_R_NO_APPLICATION_PROTOCOL);
+        return;
     }
     if (clasp_build_config(s)) {
         clasp_conn_set_config(s->conn, &s->cfg);
