@@ -3,8 +3,8 @@
  * the next state (DESIGN.md principle 2).  Each state peeks at a message,
  * checks its type, processes it and only then consumes it (principle 3).
  *
- * This is the full (EC)DHE + certificate handshake: no PSK / resumption,
- * no 0-RTT, no client certificates yet.  A pre_shared_key or early_data
+ * This is the full (EC)DHE + certificate handshake, with optional
+ * certificate-based client authentication: no PSK / resumption, no 0-RTT.  A pre_shared_key or early_data
  * offer is checked for syntax rules and then ignored (RFC 9846 §4.2.10,
  * §4.2.11: a server may always decline them). */
 #include <string.h>
@@ -24,9 +24,13 @@ typedef enum {
     SST_READ_SECOND_CLIENT_HELLO,
     SST_SEND_SERVER_HELLO,
     SST_SEND_ENCRYPTED_EXTENSIONS,
+    SST_SEND_CERTIFICATE_REQUEST,
     SST_SEND_CERTIFICATE,
     SST_SEND_CERTIFICATE_VERIFY,
     SST_SEND_FINISHED,
+    SST_READ_CLIENT_CERTIFICATE,
+    SST_VERIFY_CLIENT,
+    SST_READ_CLIENT_CERTIFICATE_VERIFY,
     SST_READ_CLIENT_FINISHED,
     SST_DONE,
 } server_state;
@@ -781,8 +785,42 @@ static clasp_hs_status do_send_encrypted_extensions(clasp_conn *conn)
     if (!clasp_hs_send(conn, &mark)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn, SST_SEND_CERTIFICATE, "TLSv1.3 write encrypted extensions",
-                       TLS_ST_SW_ENCRYPTED_EXTENSIONS);
+    clasp_hs_set_state(conn,
+                       conn->cfg.request_client_cert ? SST_SEND_CERTIFICATE_REQUEST
+                                                     : SST_SEND_CERTIFICATE,
+                       "TLSv1.3 write encrypted extensions", TLS_ST_SW_ENCRYPTED_EXTENSIONS);
+    return CLASP_HS_CONTINUE;
+}
+
+/* RFC 9846 §4.3.2: an empty certificate_request_context (this is not
+ * post-handshake authentication) and signature_algorithms with our list,
+ * as OpenSSL sends it.  certificate_authorities is not sent (OpenSSL sends
+ * it only when a client CA list is configured). */
+static clasp_hs_status do_send_certificate_request(clasp_conn *conn)
+{
+    clasp_wr_mark mark;
+    clasp_wr_mark exts;
+    clasp_wr_mark ext;
+    clasp_wr_mark list;
+    clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE_REQUEST, &mark);
+
+    clasp_wr_u8(w, 0);
+    clasp_wr_open_u16(w, &exts);
+    clasp_wr_u16(w, CLASP_EXT_SIGNATURE_ALGORITHMS);
+    clasp_wr_open_u16(w, &ext);
+    clasp_wr_open_u16(w, &list);
+    for (size_t i = 0; i < conn->cfg.num_sigalgs; i++) {
+        clasp_wr_u16(w, conn->cfg.sigalgs[i]);
+    }
+    clasp_wr_close(w, &list);
+    clasp_wr_close(w, &ext);
+    clasp_wr_close(w, &exts);
+    if (!clasp_hs_send(conn, &mark)) {
+        return CLASP_HS_FAIL;
+    }
+    conn->hs->cert_requested = 1;
+    clasp_hs_set_state(conn, SST_SEND_CERTIFICATE, "SSLv3/TLS write certificate request",
+                       TLS_ST_SW_CERT_REQ);
     return CLASP_HS_CONTINUE;
 }
 
@@ -864,6 +902,37 @@ static clasp_hs_status do_send_certificate_verify(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
+/* RFC 9846 §7.1: the application traffic secrets and the exporter secret
+ * come from Transcript-Hash(ClientHello .. server Finished), so they are
+ * derived right after our Finished, before a client Certificate and
+ * CertificateVerify join the transcript.  They wait in conn->read_secret /
+ * write_secret (where KeyUpdate finds them later).
+ *
+ * The client switches to our application key when it has our Finished, so
+ * every record we send from now on, an alert about its flight included
+ * (certificate_required, §4.4.2.4), must use it: the write direction
+ * switches here.  Nothing but an alert can use it before the handshake is
+ * done (the engine takes application data only then: no 0.5-RTT data);
+ * the read key, the keylog lines and the handshake's end wait until the
+ * client's flight verified (principle 8). */
+static int derive_application_secrets(clasp_conn *conn)
+{
+    clasp_hs *hs = conn->hs;
+    uint8_t th[CLASP_MAX_HASH_LEN];
+    uint8_t server_ap[CLASP_MAX_HASH_LEN];
+    int ok;
+
+    if (!clasp_transcript_hash(&hs->transcript, th) ||
+        !clasp_ks_master(&hs->ks, conn->cfg.crypto, th, conn->read_secret, conn->write_secret,
+                         conn->exporter_secret)) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    }
+    memcpy(server_ap, conn->write_secret, sizeof(server_ap));
+    ok = clasp_install_key(conn, server_ap, 1);
+    OPENSSL_cleanse(server_ap, sizeof(server_ap));
+    return ok;
+}
+
 /* RFC 9846 §4.4.4: verify_data over the transcript up to CertificateVerify. */
 static clasp_hs_status do_send_finished(clasp_conn *conn)
 {
@@ -877,66 +946,209 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
     conn->finished_len = hash_len;
     w = clasp_hs_begin(conn, CLASP_HT_FINISHED, &mark);
     clasp_wr_bytes(w, conn->finished_sent, hash_len);
-    if (!clasp_hs_send(conn, &mark)) {
+    if (!clasp_hs_send(conn, &mark) || !derive_application_secrets(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "SSLv3/TLS write finished",
                        TLS_ST_SW_FINISHED);
     /* As OpenSSL, the server then sits in its early-data state until the
      * client's flight arrives (even when no 0-RTT was offered). */
-    clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "TLSv1.3 early data", TLS_ST_EARLY_DATA);
+    clasp_hs_set_state(conn,
+                       conn->hs->cert_requested ? SST_READ_CLIENT_CERTIFICATE
+                                                : SST_READ_CLIENT_FINISHED,
+                       "TLSv1.3 early data", TLS_ST_EARLY_DATA);
+    return CLASP_HS_CONTINUE;
+}
+
+/* ---- the client's Certificate and CertificateVerify ------------------------------------ */
+
+/* Decodes one DER certificate; trailing bytes make it invalid. */
+static X509 *decode_cert(const clasp_reader *der)
+{
+    const unsigned char *p = der->ptr;
+    X509 *x = d2i_X509(NULL, &p, (long)der->len);
+
+    if (x != NULL && p != der->ptr + der->len) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* The CertificateEntry list into conn->peer_chain, leaf first.  Our
+ * CertificateRequest offered no status_request / SCT, so any entry
+ * extension is unsolicited (RFC 9846 §4.4.2). */
+static int read_cert_entries(clasp_conn *conn, clasp_reader *entries)
+{
+    clasp_reader der;
+    clasp_reader exts_block;
+    int r;
+
+    conn->peer_chain = sk_X509_new_null();
+    if (conn->peer_chain == NULL) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
+    }
+    while ((r = clasp_cert_next_entry(entries, &der, &exts_block)) == 1) {
+        clasp_exts exts;
+        int alert;
+        int reason;
+        X509 *x;
+
+        if (!clasp_ext_parse(&exts_block, CLASP_MSG_CT, NULL, 0, &exts, &alert, &reason)) {
+            return FAIL(conn, alert, reason);
+        }
+        x = decode_cert(&der);
+        if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
+            X509_free(x);
+            return FAIL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
+        }
+    }
+    if (r < 0) {
+        return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
+    }
+    return 1;
+}
+
+/* RFC 9846 §4.4.2: the context echoes our (empty) one, else
+ * illegal_parameter.  §4.4.2.4: an empty Certificate is certificate_required
+ * when we insist on one; otherwise the client Finished follows directly
+ * (no CertificateVerify). */
+static clasp_hs_status do_read_client_certificate(clasp_conn *conn)
+{
+    uint8_t type;
+    clasp_reader body;
+    clasp_certificate cert;
+    int reason;
+    int got = clasp_hs_peek(conn, &type, &body);
+
+    if (got <= 0) {
+        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
+    }
+    if (type != CLASP_HT_CERTIFICATE) {
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    }
+    if (!clasp_cert_parse(&body, &cert, &reason)) {
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
+    }
+    if (clasp_rd_left(&cert.context) != 0) {
+        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_CONTEXT);
+    }
+    if (clasp_rd_done(&cert.entries) && conn->cfg.require_client_cert) {
+        return FATAL(conn, SSL_AD_CERTIFICATE_REQUIRED, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE);
+    }
+    if (!read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    clasp_hs_set_state(conn,
+                       sk_X509_num(conn->peer_chain) > 0 ? SST_VERIFY_CLIENT
+                                                          : SST_READ_CLIENT_FINISHED,
+                       "SSLv3/TLS read client certificate", TLS_ST_SR_CERT);
+    return CLASP_HS_CONTINUE;
+}
+
+/* The facade verifies the chain (purpose ssl_client, callbacks) and
+ * answers with clasp_conn_verify_done(); the engine waits until it has. */
+static clasp_hs_status do_verify_client(clasp_conn *conn)
+{
+    if (!conn->hs->verified.cert) {
+        conn->wait = CLASP_WAIT_VERIFY_PEER;
+        return CLASP_HS_WAIT;
+    }
+    /* Same reported state: the verdict is no message. */
+    conn->hs->state = SST_READ_CLIENT_CERTIFICATE_VERIFY;
+    return CLASP_HS_CONTINUE;
+}
+
+/* RFC 9846 §4.4.3: the scheme must be one our CertificateRequest listed,
+ * valid for TLS 1.3 and fit the client's key; the signature covers the
+ * transcript through the client's Certificate. */
+static clasp_hs_status do_read_client_certificate_verify(clasp_conn *conn)
+{
+    uint8_t type;
+    clasp_reader body;
+    clasp_cert_verify cv;
+    X509 *leaf = sk_X509_value(conn->peer_chain, 0);
+    int reason;
+    int got = clasp_hs_peek(conn, &type, &body);
+
+    if (got <= 0) {
+        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
+    }
+    if (type != CLASP_HT_CERTIFICATE_VERIFY) {
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    }
+    if (!clasp_cv_parse(&body, &cv, &reason)) {
+        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
+    }
+    if (!clasp_sigalg_ok_for_tls13(cv.scheme) ||
+        !clasp_list_has(conn->cfg.sigalgs, conn->cfg.num_sigalgs, cv.scheme) ||
+        !clasp_sig_scheme_fits_key(cv.scheme, X509_get0_pubkey(leaf))) {
+        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
+    }
+    if (!clasp_cv_check(conn, cv.scheme, cv.signature.ptr, cv.signature.len, 0)) {
+        return FATAL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
+    }
+    conn->peer_sigalg = cv.scheme;
+    if (!clasp_hs_consume(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "SSLv3/TLS read certificate verify",
+                       TLS_ST_SR_CERT_VRFY);
     return CLASP_HS_CONTINUE;
 }
 
 /* ---- the client's Finished ------------------------------------------------------------ */
 
-/* RFC 9846 §7.1: application secrets and the exporter secret from
- * Transcript-Hash(ClientHello .. server Finished), i.e. before the client's
- * Finished joins the transcript.  They are derived only once that Finished
- * verified (principle 8), so no application key exists before: we send no
- * 0.5-RTT data. */
-static int derive_application_secrets(clasp_conn *conn, uint8_t *client_ap, uint8_t *server_ap)
+/* Principle 8: the client's Finished verified and, when it sent a
+ * certificate, its chain and CertificateVerify too. */
+static int client_flight_verified(const clasp_conn *conn)
 {
-    clasp_hs *hs = conn->hs;
-    uint8_t th[CLASP_MAX_HASH_LEN];
+    const clasp_verified *v = &conn->hs->verified;
 
-    /* Principle 8: no application secret before the peer's Finished
-     * verified (we request no client certificate, so that is all). */
-    if (!hs->verified.finished) {
-        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    if (!v->finished) {
+        return 0;
     }
-    if (!clasp_transcript_hash(&hs->transcript, th) ||
-        !clasp_ks_master(&hs->ks, conn->cfg.crypto, th, client_ap, server_ap,
-                         conn->exporter_secret)) {
-        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    if (sk_X509_num(conn->peer_chain) > 0) {
+        return v->cert && v->cert_verify;
     }
-    clasp_keylog(conn, "SERVER_TRAFFIC_SECRET_0", server_ap);
-    clasp_keylog(conn, "CLIENT_TRAFFIC_SECRET_0", client_ap);
-    clasp_keylog(conn, "EXPORTER_SECRET", conn->exporter_secret);
-    return 1;
+    return !conn->cfg.require_client_cert || !conn->hs->cert_requested;
 }
 
-/* Checks the client's Finished, consumes it and switches both directions
- * to the application keys.  The read key changes only after the message
- * is consumed (RFC 9846 §5.1: nothing may be left in the old key). */
-static int finish_client_finished(clasp_conn *conn, const clasp_reader *body)
+/* Logs the application secrets derived after our Finished and installs
+ * the client's (the read direction). */
+static int install_application_keys(clasp_conn *conn)
 {
     uint8_t client_ap[CLASP_MAX_HASH_LEN];
-    uint8_t server_ap[CLASP_MAX_HASH_LEN];
     int ok;
 
-    if (!clasp_finished_check(conn, conn->hs->client_hs_secret, body->ptr, body->len)) {
-        return FAIL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_DIGEST_CHECK_FAILED);
+    if (!client_flight_verified(conn)) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
-    ok = derive_application_secrets(conn, client_ap, server_ap) && clasp_hs_consume(conn) &&
-         clasp_install_key(conn, server_ap, 1) && clasp_install_key(conn, client_ap, 0);
+    memcpy(client_ap, conn->read_secret, sizeof(client_ap));
+    clasp_keylog(conn, "SERVER_TRAFFIC_SECRET_0", conn->write_secret);
+    clasp_keylog(conn, "CLIENT_TRAFFIC_SECRET_0", client_ap);
+    clasp_keylog(conn, "EXPORTER_SECRET", conn->exporter_secret);
+    ok = clasp_install_key(conn, client_ap, 0);
     OPENSSL_cleanse(client_ap, sizeof(client_ap));
-    OPENSSL_cleanse(server_ap, sizeof(server_ap));
     return ok;
 }
 
-/* We sent no CertificateRequest, so only Finished may come (RFC 9846
- * §4.4.2: a client Certificate now is unexpected_message). */
+/* Checks the client's Finished (RFC 9846 §4.4.4: over the transcript
+ * through its Certificate and CertificateVerify, if any), consumes it and
+ * switches both directions to the application keys.  The read key changes
+ * only after the message is consumed (§5.1: nothing may be left in the old
+ * key). */
+static int finish_client_finished(clasp_conn *conn, const clasp_reader *body)
+{
+    if (!clasp_finished_check(conn, conn->hs->client_hs_secret, body->ptr, body->len)) {
+        return FAIL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_DIGEST_CHECK_FAILED);
+    }
+    return clasp_hs_consume(conn) && install_application_keys(conn);
+}
+
+/* Only Finished may come now: without a CertificateRequest a client
+ * Certificate is unexpected_message (RFC 9846 §4.4.2); with one, the
+ * Certificate was read before. */
 static clasp_hs_status do_read_client_finished(clasp_conn *conn)
 {
     uint8_t type;
@@ -975,12 +1187,20 @@ clasp_hs_status clasp_tls13_server_step(clasp_conn *conn)
         return do_send_server_hello(conn);
     case SST_SEND_ENCRYPTED_EXTENSIONS:
         return do_send_encrypted_extensions(conn);
+    case SST_SEND_CERTIFICATE_REQUEST:
+        return do_send_certificate_request(conn);
     case SST_SEND_CERTIFICATE:
         return do_send_certificate(conn);
     case SST_SEND_CERTIFICATE_VERIFY:
         return do_send_certificate_verify(conn);
     case SST_SEND_FINISHED:
         return do_send_finished(conn);
+    case SST_READ_CLIENT_CERTIFICATE:
+        return do_read_client_certificate(conn);
+    case SST_VERIFY_CLIENT:
+        return do_verify_client(conn);
+    case SST_READ_CLIENT_CERTIFICATE_VERIFY:
+        return do_read_client_certificate_verify(conn);
     case SST_READ_CLIENT_FINISHED:
         return do_read_client_finished(conn);
     case SST_DONE:
