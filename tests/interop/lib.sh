@@ -4,6 +4,10 @@
 #   CLASP_BIN         directory with clasp-client and clasp-server (default: build/bin)
 #   CLASP_TEST_CERTS  directory made by tests/make-certs.sh (default: made in a temp dir)
 #   INTEROP_VERBOSE=1 show every peer's log, not only those of failed cases
+#   INTEROP_BUDGET    seconds the whole script may take (default 120); once
+#                     spent, the remaining cases fail at once instead of each
+#                     waiting out its timeouts (a hanging peer would otherwise
+#                     stretch a script past CTest's limit)
 #
 # A script: defines cases with case_begin / expect_* / case_end, then calls
 # finish, which prints "N passed, M failed" and exits 1 if anything failed.
@@ -17,6 +21,8 @@ CLASP_BIN=${CLASP_BIN:-$REPO_DIR/build/bin}
 CLIENT=$CLASP_BIN/clasp-client
 SERVER=$CLASP_BIN/clasp-server
 T=${TIMEOUT:-10}                      # seconds any single peer may run
+WAIT_T=$(( (T + 1) / 2 ))             # seconds to wait for an expected output
+BUDGET=${INTEROP_BUDGET:-120}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/clasp-interop.XXXXXX")
 BG_PIDS=()
@@ -75,6 +81,8 @@ case_begin() {
     CLI_RC=99
     SRV_LOG=$WORK/$CASE_SLUG.none
     SRV_RC=99
+    SRV_PID=""
+    CLI_PID=""
 }
 
 # fail_case MESSAGE: records why the current case fails.
@@ -160,6 +168,15 @@ finish() {
 }
 
 # ---- processes ---------------------------------------------------------------
+
+# over_budget: true (and the case fails) once the script's time is spent.
+over_budget() {
+    if [ "$SECONDS" -ge "$BUDGET" ]; then
+        fail_case "time budget of ${BUDGET}s for this script exhausted; peer not started"
+        return 0
+    fi
+    return 1
+}
 
 # start_bg LOG CMD...: runs CMD in the background (stdin /dev/null, stdout and
 # stderr to LOG) under the timeout; sets BG_PID.
@@ -249,6 +266,7 @@ wait_listening() {
 # start_clasp_server ARGS...: clasp-server on a free port, one connection.
 # Sets SRV_PID, SRV_PORT, SRV_LOG.
 start_clasp_server() {
+    over_budget && return 1
     peer_base
     SRV_LOG=$PEER_BASE.clasp-server.log
     add_log "$SRV_LOG"
@@ -263,6 +281,7 @@ start_clasp_server() {
 # start_openssl_server ARGS...: openssl s_server for one connection.
 # Sets SRV_PID, SRV_PORT, SRV_LOG.
 start_openssl_server() {
+    over_budget && return 1
     peer_base
     SRV_LOG=$PEER_BASE.s_server.log
     add_log "$SRV_LOG"
@@ -279,6 +298,7 @@ start_openssl_server() {
 run_clasp_client() {
     local input=$1
     shift
+    over_budget && return 1
     peer_base
     CLI_OUT=$PEER_BASE.clasp-client.out
     CLI_ERR=$PEER_BASE.clasp-client.err
@@ -293,6 +313,7 @@ run_clasp_client() {
 run_openssl_client() {
     local input=$1
     shift
+    over_budget && return 1
     peer_base
     CLI_OUT=$PEER_BASE.s_client.out
     CLI_ERR=$PEER_BASE.s_client.err
@@ -302,9 +323,11 @@ run_openssl_client() {
     CLI_RC=$?
 }
 
-# server_done: waits for the one-connection server; sets SRV_RC.
+# server_done: waits for the one-connection server; sets SRV_RC. The client
+# has finished by now, so a server still running after a few seconds hangs.
 server_done() {
-    wait_bg "$SRV_PID"
+    [ -n "$SRV_PID" ] || return 1
+    wait_bg "$SRV_PID" 2
     SRV_RC=$WAIT_RC
 }
 
@@ -324,6 +347,8 @@ expect_tls13_summary() {
 # stderr to files named after NAME; sets CLI_PID, CLI_OUT, CLI_ERR.
 session_start() {
     local fifo
+    CLI_PID=""
+    over_budget && return 1
     peer_base
     fifo=$PEER_BASE.fifo
     CLI_OUT=$PEER_BASE.$1.out
@@ -340,26 +365,31 @@ session_start() {
 
 # session_send TEXT: writes TEXT (printf %b escapes) to the client's stdin.
 session_send() {
+    [ -n "$CLI_PID" ] || return 1
     ( trap '' PIPE; printf '%b' "$1" >&3 ) 2>/dev/null
 }
 
-# session_wait FILE REGEX: waits (up to $T s) until FILE matches or the client
-# has exited. Returns 1 on timeout or exit without a match.
+# session_wait FILE REGEX: waits (up to $WAIT_T s) until FILE matches, or the
+# client or the server has exited. Returns 1 on timeout or exit without a match.
 session_wait() {
     local i
-    for i in $(seq 1 $((T * 50))); do
+    [ -n "$CLI_PID" ] || return 1
+    for i in $(seq 1 $((WAIT_T * 50))); do
         if grep -Eq -- "$2" "$1" 2>/dev/null; then
             return 0
         fi
         kill -0 "$CLI_PID" 2>/dev/null || break
+        kill -0 "${SRV_PID:-$CLI_PID}" 2>/dev/null || break
         sleep 0.02
     done
     grep -Eq -- "$2" "$1" 2>/dev/null
 }
 
-# session_end: closes the client's stdin and waits for it; sets CLI_RC.
+# session_end: closes the client's stdin and waits (briefly: it has nothing
+# left to do but close) for it to exit; sets CLI_RC.
 session_end() {
+    [ -n "$CLI_PID" ] || return 1
     exec 3>&-
-    wait_bg "$CLI_PID"
+    wait_bg "$CLI_PID" 2
     CLI_RC=$WAIT_RC
 }

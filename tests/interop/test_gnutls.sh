@@ -11,6 +11,7 @@ TLS13="NORMAL:-VERS-ALL:+VERS-TLS1.3"
 # case tries a few free ports. Sets SRV_PID, SRV_PORT, SRV_LOG.
 start_gnutls_server() {
     local try
+    over_budget && return 1
     peer_base
     SRV_LOG=$PEER_BASE.gnutls-serv.log
     add_log "$SRV_LOG"
@@ -108,8 +109,7 @@ from_gnutls() {
 
 # from_gnutls_end: send a line, wait for the echo, close.
 from_gnutls_end() {
-    session_send 'hello\n'
-    session_wait "$CLI_OUT" '^hello$'
+    session_send 'hello\n' && session_wait "$CLI_OUT" '^hello$'
     session_end
     server_done
 }
@@ -234,9 +234,9 @@ expect_in "$SRV_LOG" '^ALPN protocol: h2$'
 expect_in "$CLI_OUT" 'Application protocol: h2'
 case_end
 
-from_gnutls "KeyUpdate from gnutls-cli (^rekey^)" -- --inline-commands
-session_send '^rekey^\n'
-session_wait "$CLI_OUT" 'Rekey was completed'
+if from_gnutls "KeyUpdate from gnutls-cli (^rekey^)" -- --inline-commands; then
+    session_send '^rekey^\n' && session_wait "$CLI_OUT" 'Rekey was completed'
+fi
 from_gnutls_end
 expect_good_from_gnutls
 expect_in "$CLI_OUT" 'Rekey was completed'

@@ -145,11 +145,11 @@ case_end
 # ---- KeyUpdate ---------------------------------------------------------------------
 # s_client's "K" command sends KeyUpdate(update_requested), "k" update_not_requested.
 if start_pair "KeyUpdate from s_client, update_requested (K)" --; then
-    session_wait "$CLI_ERR" '^Verification: OK$'
-    session_send 'K\n'
-    session_wait "$CLI_ERR" '^KEYUPDATE$'
-    session_send 'hello\n'
-    session_wait "$CLI_OUT" '^hello$'
+    session_wait "$CLI_ERR" '^Verification: OK$' &&
+        session_send 'K\n' &&
+        session_wait "$CLI_ERR" '^KEYUPDATE$' &&
+        session_send 'hello\n' &&
+        session_wait "$CLI_OUT" '^hello$'
 fi
 end_pair
 expect_good
@@ -158,11 +158,11 @@ expect_in "$SRV_LOG" '^>>> Handshake KeyUpdate'
 case_end
 
 if start_pair "KeyUpdate from s_client, update_not_requested (k)" --; then
-    session_wait "$CLI_ERR" '^Verification: OK$'
-    session_send 'k\n'
-    session_wait "$CLI_ERR" '^KEYUPDATE$'
-    session_send 'hello\n'
-    session_wait "$CLI_OUT" '^hello$'
+    session_wait "$CLI_ERR" '^Verification: OK$' &&
+        session_send 'k\n' &&
+        session_wait "$CLI_ERR" '^KEYUPDATE$' &&
+        session_send 'hello\n' &&
+        session_wait "$CLI_OUT" '^hello$'
 fi
 end_pair
 expect_good
