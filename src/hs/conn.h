@@ -149,6 +149,8 @@ struct clasp_conn {
 clasp_hs_status clasp_fatal(clasp_conn *conn, int alert, int reason, const char *file,
                             int line);
 #define FATAL(conn, alert, reason) clasp_fatal((conn), (alert), (reason), __FILE__, __LINE__)
+/* FATAL for helpers that return 1/0: evaluates to 0. */
+#define FAIL(conn, alert, reason) ((void)FATAL((conn), (alert), (reason)), 0)
 
 /* ---- handshake messages (src/hs/handshake.c) ------------------------------ */
 /* Looks at the next complete handshake message: *type and *body (a view
@@ -215,6 +217,21 @@ int clasp_finished_compute(clasp_conn *conn, const uint8_t *base_key, uint8_t *o
 /* Checks the peer's Finished; sets verified.finished. */
 int clasp_finished_check(clasp_conn *conn, const uint8_t *base_key, const uint8_t *vd,
                          size_t vd_len);
+
+/* ---- authentication messages, both roles (src/hs/tls13_auth.c) ------------ */
+/* Certificate with the given request context; id == NULL sends no entry
+ * (RFC 9846 §4.4.2.4).  Returns 1, or 0 after FATAL. */
+int clasp_auth_send_certificate(clasp_conn *conn, const uint8_t *context, size_t context_len,
+                                const clasp_identity *id);
+/* The CertificateEntry list into conn->peer_chain, leaf first. */
+int clasp_auth_read_cert_entries(clasp_conn *conn, clasp_reader *entries);
+/* Parses and checks the peer's CertificateVerify; sets conn->peer_sigalg. */
+int clasp_auth_read_cert_verify(clasp_conn *conn, clasp_reader *body, int peer_is_server);
+/* Signs and sends our CertificateVerify; sets conn->own_sigalg. */
+int clasp_auth_send_cert_verify(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme,
+                                int we_are_server);
+/* Computes (into conn->finished_sent) and sends our Finished. */
+int clasp_auth_send_finished(clasp_conn *conn, const uint8_t *base_key);
 
 /* ---- state machines ------------------------------------------------------- */
 clasp_hs_status clasp_tls13_client_step(clasp_conn *conn);

@@ -656,56 +656,6 @@ static clasp_hs_status read_certificate_request(clasp_conn *conn, clasp_reader *
     return CLASP_HS_CONTINUE;
 }
 
-/* Decodes one DER certificate; trailing bytes are bad_certificate. */
-static X509 *decode_cert(const clasp_reader *der)
-{
-    const unsigned char *p = der->ptr;
-    X509 *x = d2i_X509(NULL, &p, (long)der->len);
-
-    if (x != NULL && p != der->ptr + der->len) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int read_cert_entries(clasp_conn *conn, clasp_reader *entries)
-{
-    clasp_reader der;
-    clasp_reader exts_block;
-    int r;
-
-    conn->peer_chain = sk_X509_new_null();
-    if (conn->peer_chain == NULL) {
-        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
-        return 0;
-    }
-    while ((r = clasp_cert_next_entry(entries, &der, &exts_block)) == 1) {
-        clasp_exts exts;
-        int alert;
-        int reason;
-        X509 *x;
-
-        /* We offer no status_request / SCT, so any entry extension is
-         * unsolicited (RFC 9846 §4.4.2). */
-        if (!clasp_ext_parse(&exts_block, CLASP_MSG_CT, NULL, 0, &exts, &alert, &reason)) {
-            FATAL(conn, alert, reason);
-            return 0;
-        }
-        x = decode_cert(&der);
-        if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
-            X509_free(x);
-            FATAL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
-            return 0;
-        }
-    }
-    if (r < 0) {
-        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
-        return 0;
-    }
-    return 1;
-}
-
 static clasp_hs_status read_certificate(clasp_conn *conn, clasp_reader *body)
 {
     clasp_certificate cert;
@@ -722,7 +672,7 @@ static clasp_hs_status read_certificate(clasp_conn *conn, clasp_reader *body)
     if (clasp_rd_done(&cert.entries)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_NO_CERTIFICATES_RETURNED);
     }
-    if (!read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
+    if (!clasp_auth_read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, CST_VERIFY_PEER, "SSLv3/TLS read server certificate",
@@ -767,9 +717,6 @@ static clasp_hs_status do_read_certificate_verify(clasp_conn *conn)
 {
     uint8_t type;
     clasp_reader body;
-    clasp_cert_verify cv;
-    X509 *leaf = sk_X509_value(conn->peer_chain, 0);
-    int reason;
     int got = clasp_hs_peek(conn, &type, &body);
 
     if (got <= 0) {
@@ -778,20 +725,7 @@ static clasp_hs_status do_read_certificate_verify(clasp_conn *conn)
     if (type != CLASP_HT_CERTIFICATE_VERIFY) {
         return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
-    if (!clasp_cv_parse(&body, &cv, &reason)) {
-        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
-    }
-    /* RFC 9846 §4.4.3: the scheme must be one we offered and fit the key. */
-    if (!clasp_sigalg_ok_for_tls13(cv.scheme) ||
-        !clasp_list_has(conn->cfg.sigalgs, conn->cfg.num_sigalgs, cv.scheme) ||
-        !clasp_sig_scheme_fits_key(cv.scheme, X509_get0_pubkey(leaf))) {
-        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
-    }
-    if (!clasp_cv_check(conn, cv.scheme, cv.signature.ptr, cv.signature.len, 1)) {
-        return FATAL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
-    }
-    conn->peer_sigalg = cv.scheme;
-    if (!clasp_hs_consume(conn)) {
+    if (!clasp_auth_read_cert_verify(conn, &body, 1) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, CST_READ_FINISHED, "TLSv1.3 read server certificate verify",
@@ -852,50 +786,14 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* CertificateEntry: the DER written straight into the message, then an
- * empty extensions block (no OCSP / SCT for a client certificate). */
-static int put_cert_entry(clasp_writer *w, X509 *x)
-{
-    int len = i2d_X509(x, NULL);
-    uint8_t *p;
-
-    if (len <= 0) {
-        return 0;
-    }
-    clasp_wr_u24(w, (uint32_t)len);
-    if (!clasp_wr_space(w, &p, (size_t)len) || i2d_X509(x, &p) != len) {
-        return 0;
-    }
-    return clasp_wr_u16(w, 0);
-}
-
 /* RFC 9846 §4.4.2: the request's context echoed, then our leaf and its
  * chain, or no entry at all without a usable certificate (§4.4.2.4). */
 static int send_certificate(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
-    const clasp_identity *id = hs->identity;
-    clasp_wr_mark mark;
-    clasp_wr_mark ctx;
-    clasp_wr_mark list;
-    clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE, &mark);
-    int ok = 1;
 
-    clasp_wr_open_u8(w, &ctx);
-    clasp_wr_bytes(w, hs->cert_req_context, hs->cert_req_context_len);
-    clasp_wr_close(w, &ctx);
-    clasp_wr_open_u24(w, &list);
-    if (id != NULL) {
-        ok = put_cert_entry(w, id->leaf);
-        for (int i = 0; ok && i < sk_X509_num(id->chain); i++) {
-            ok = put_cert_entry(w, sk_X509_value(id->chain, i));
-        }
-    }
-    if (!ok || !clasp_wr_close(w, &list)) {
-        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-        return 0;
-    }
-    if (!clasp_hs_send(conn, &mark)) {
+    if (!clasp_auth_send_certificate(conn, hs->cert_req_context, hs->cert_req_context_len,
+                                     hs->identity)) {
         return 0;
     }
     clasp_hs_set_state(conn, CST_SEND_FINISHED, "SSLv3/TLS write client certificate",
@@ -907,22 +805,7 @@ static int send_certificate(clasp_conn *conn)
  * Certificate, with the scheme chosen when the request arrived. */
 static int send_certificate_verify(clasp_conn *conn)
 {
-    uint8_t sig[CLASP_MAX_SIG_LEN];
-    size_t sig_len = sizeof(sig);
-    clasp_wr_mark mark;
-    clasp_wr_mark vec;
-    clasp_writer *w;
-
-    if (!clasp_cv_sign(conn, conn->hs->identity->key, conn->own_sigalg, 0, sig, &sig_len)) {
-        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-        return 0;
-    }
-    w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE_VERIFY, &mark);
-    clasp_wr_u16(w, conn->own_sigalg);
-    clasp_wr_open_u16(w, &vec);
-    clasp_wr_bytes(w, sig, sig_len);
-    clasp_wr_close(w, &vec);
-    if (!clasp_hs_send(conn, &mark)) {
+    if (!clasp_auth_send_cert_verify(conn, conn->hs->identity->key, conn->own_sigalg, 0)) {
         return 0;
     }
     clasp_hs_set_state(conn, CST_SEND_FINISHED, "SSLv3/TLS write certificate verify",
@@ -943,22 +826,6 @@ static int send_client_auth(clasp_conn *conn)
     return conn->hs->identity == NULL || send_certificate_verify(conn);
 }
 
-static int send_finished(clasp_conn *conn, const uint8_t *base_key)
-{
-    clasp_wr_mark mark;
-    clasp_writer *w;
-    size_t hash_len = clasp_hash_len(conn->hash);
-
-    if (!clasp_finished_compute(conn, base_key, conn->finished_sent)) {
-        FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-        return 0;
-    }
-    conn->finished_len = hash_len;
-    w = clasp_hs_begin(conn, CLASP_HT_FINISHED, &mark);
-    clasp_wr_bytes(w, conn->finished_sent, hash_len);
-    return clasp_hs_send(conn, &mark);
-}
-
 static clasp_hs_status do_send_finished(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
@@ -973,7 +840,8 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
         return CLASP_HS_FAIL;
     }
     ok = clasp_hs_send_ccs(conn) && send_client_auth(conn) &&
-         send_finished(conn, hs->client_hs_secret) && clasp_install_key(conn, client_ap, 1);
+         clasp_auth_send_finished(conn, hs->client_hs_secret) &&
+         clasp_install_key(conn, client_ap, 1);
     OPENSSL_cleanse(client_ap, sizeof(client_ap));
     if (!ok) {
         return CLASP_HS_FAIL;

@@ -36,7 +36,6 @@ typedef enum {
 } server_state;
 
 /* FATAL for helpers that return 1 / 0: raises the error, evaluates to 0. */
-#define FAIL(conn, alert, reason) ((void)FATAL((conn), (alert), (reason)), 0)
 
 /* RFC 6066 §3 NameType host_name. */
 #define SNI_HOST_NAME 0
@@ -824,44 +823,11 @@ static clasp_hs_status do_send_certificate_request(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* CertificateEntry: DER written straight into the message, then an empty
- * extensions block (we send no OCSP / SCT). */
-static int put_cert_entry(clasp_writer *w, X509 *x)
-{
-    int len = i2d_X509(x, NULL);
-    uint8_t *p;
-
-    if (len <= 0) {
-        return 0;
-    }
-    clasp_wr_u24(w, (uint32_t)len);
-    if (!clasp_wr_space(w, &p, (size_t)len) || i2d_X509(x, &p) != len) {
-        return 0;
-    }
-    return clasp_wr_u16(w, 0);
-}
-
 /* RFC 9846 §4.4.2: empty certificate_request_context, the leaf first,
  * then each certificate of the chain. */
 static clasp_hs_status do_send_certificate(clasp_conn *conn)
 {
-    const clasp_identity *id = conn->hs->identity;
-    clasp_wr_mark mark;
-    clasp_wr_mark list;
-    clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE, &mark);
-    int ok;
-
-    clasp_wr_u8(w, 0);
-    clasp_wr_open_u24(w, &list);
-    ok = put_cert_entry(w, id->leaf);
-    for (int i = 0; ok && i < sk_X509_num(id->chain); i++) {
-        ok = put_cert_entry(w, sk_X509_value(id->chain, i));
-    }
-    if (!ok) {
-        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-    }
-    clasp_wr_close(w, &list);
-    if (!clasp_hs_send(conn, &mark)) {
+    if (!clasp_auth_send_certificate(conn, NULL, 0, conn->hs->identity)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, SST_SEND_CERTIFICATE_VERIFY, "SSLv3/TLS write certificate",
@@ -874,29 +840,15 @@ static clasp_hs_status do_send_certificate(clasp_conn *conn)
 static clasp_hs_status do_send_certificate_verify(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
-    uint8_t sig[CLASP_MAX_SIG_LEN];
-    size_t sig_len = sizeof(sig);
-    clasp_wr_mark mark;
-    clasp_wr_mark vec;
-    clasp_writer *w;
     uint16_t scheme = clasp_pick_sigalg(conn, hs->identity->key, hs->client_sigalgs,
                                         hs->num_client_sigalgs);
 
     if (scheme == 0) {
         return FATAL(conn, SSL_AD_HANDSHAKE_FAILURE, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM);
     }
-    if (!clasp_cv_sign(conn, hs->identity->key, scheme, 1, sig, &sig_len)) {
-        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-    }
-    w = clasp_hs_begin(conn, CLASP_HT_CERTIFICATE_VERIFY, &mark);
-    clasp_wr_u16(w, scheme);
-    clasp_wr_open_u16(w, &vec);
-    clasp_wr_bytes(w, sig, sig_len);
-    clasp_wr_close(w, &vec);
-    if (!clasp_hs_send(conn, &mark)) {
+    if (!clasp_auth_send_cert_verify(conn, hs->identity->key, scheme, 1)) {
         return CLASP_HS_FAIL;
     }
-    conn->own_sigalg = scheme;
     clasp_hs_set_state(conn, SST_SEND_FINISHED, "TLSv1.3 write server certificate verify",
                        TLS_ST_SW_CERT_VRFY);
     return CLASP_HS_CONTINUE;
@@ -936,17 +888,8 @@ static int derive_application_secrets(clasp_conn *conn)
 /* RFC 9846 §4.4.4: verify_data over the transcript up to CertificateVerify. */
 static clasp_hs_status do_send_finished(clasp_conn *conn)
 {
-    size_t hash_len = clasp_hash_len(conn->hash);
-    clasp_wr_mark mark;
-    clasp_writer *w;
-
-    if (!clasp_finished_compute(conn, conn->hs->server_hs_secret, conn->finished_sent)) {
-        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
-    }
-    conn->finished_len = hash_len;
-    w = clasp_hs_begin(conn, CLASP_HT_FINISHED, &mark);
-    clasp_wr_bytes(w, conn->finished_sent, hash_len);
-    if (!clasp_hs_send(conn, &mark) || !derive_application_secrets(conn)) {
+    if (!clasp_auth_send_finished(conn, conn->hs->server_hs_secret) ||
+        !derive_application_secrets(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "SSLv3/TLS write finished",
@@ -961,53 +904,6 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
 }
 
 /* ---- the client's Certificate and CertificateVerify ------------------------------------ */
-
-/* Decodes one DER certificate; trailing bytes make it invalid. */
-static X509 *decode_cert(const clasp_reader *der)
-{
-    const unsigned char *p = der->ptr;
-    X509 *x = d2i_X509(NULL, &p, (long)der->len);
-
-    if (x != NULL && p != der->ptr + der->len) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-/* The CertificateEntry list into conn->peer_chain, leaf first.  Our
- * CertificateRequest offered no status_request / SCT, so any entry
- * extension is unsolicited (RFC 9846 §4.4.2). */
-static int read_cert_entries(clasp_conn *conn, clasp_reader *entries)
-{
-    clasp_reader der;
-    clasp_reader exts_block;
-    int r;
-
-    conn->peer_chain = sk_X509_new_null();
-    if (conn->peer_chain == NULL) {
-        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
-    }
-    while ((r = clasp_cert_next_entry(entries, &der, &exts_block)) == 1) {
-        clasp_exts exts;
-        int alert;
-        int reason;
-        X509 *x;
-
-        if (!clasp_ext_parse(&exts_block, CLASP_MSG_CT, NULL, 0, &exts, &alert, &reason)) {
-            return FAIL(conn, alert, reason);
-        }
-        x = decode_cert(&der);
-        if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
-            X509_free(x);
-            return FAIL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
-        }
-    }
-    if (r < 0) {
-        return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
-    }
-    return 1;
-}
 
 /* RFC 9846 §4.4.2: the context echoes our (empty) one, else
  * illegal_parameter.  §4.4.2.4: an empty Certificate is certificate_required
@@ -1036,7 +932,7 @@ static clasp_hs_status do_read_client_certificate(clasp_conn *conn)
     if (clasp_rd_done(&cert.entries) && conn->cfg.require_client_cert) {
         return FATAL(conn, SSL_AD_CERTIFICATE_REQUIRED, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE);
     }
-    if (!read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
+    if (!clasp_auth_read_cert_entries(conn, &cert.entries) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn,
@@ -1066,9 +962,6 @@ static clasp_hs_status do_read_client_certificate_verify(clasp_conn *conn)
 {
     uint8_t type;
     clasp_reader body;
-    clasp_cert_verify cv;
-    X509 *leaf = sk_X509_value(conn->peer_chain, 0);
-    int reason;
     int got = clasp_hs_peek(conn, &type, &body);
 
     if (got <= 0) {
@@ -1077,19 +970,7 @@ static clasp_hs_status do_read_client_certificate_verify(clasp_conn *conn)
     if (type != CLASP_HT_CERTIFICATE_VERIFY) {
         return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
-    if (!clasp_cv_parse(&body, &cv, &reason)) {
-        return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
-    }
-    if (!clasp_sigalg_ok_for_tls13(cv.scheme) ||
-        !clasp_list_has(conn->cfg.sigalgs, conn->cfg.num_sigalgs, cv.scheme) ||
-        !clasp_sig_scheme_fits_key(cv.scheme, X509_get0_pubkey(leaf))) {
-        return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
-    }
-    if (!clasp_cv_check(conn, cv.scheme, cv.signature.ptr, cv.signature.len, 0)) {
-        return FATAL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
-    }
-    conn->peer_sigalg = cv.scheme;
-    if (!clasp_hs_consume(conn)) {
+    if (!clasp_auth_read_cert_verify(conn, &body, 0) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, SST_READ_CLIENT_FINISHED, "SSLv3/TLS read certificate verify",
