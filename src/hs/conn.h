@@ -157,6 +157,10 @@ clasp_hs_status clasp_fatal(clasp_conn *conn, int alert, int reason, const char 
  * into the reassembly buffer, valid until consume).  Returns 1, or 0 when
  * it is not complete yet.  A message over the size limit is FATAL (-1). */
 int clasp_hs_peek(clasp_conn *conn, uint8_t *type, clasp_reader *body);
+/* Peeks the next message and requires it to be of type; any other type
+ * is unexpected_message.  Returns CLASP_HS_CONTINUE with *body set,
+ * CLASP_HS_READ (incomplete) or CLASP_HS_FAIL. */
+clasp_hs_status clasp_hs_expect(clasp_conn *conn, uint8_t type, clasp_reader *body);
 /* Adds the peeked message to the transcript and removes it. */
 int clasp_hs_consume(clasp_conn *conn);
 /* Starts building a message of type in conn->hs->msg: returns the writer

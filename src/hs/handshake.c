@@ -88,6 +88,21 @@ int clasp_hs_peek(clasp_conn *conn, uint8_t *type, clasp_reader *body)
     return 1;
 }
 
+clasp_hs_status clasp_hs_expect(clasp_conn *conn, uint8_t type, clasp_reader *body)
+{
+    uint8_t got_type;
+    int got = clasp_hs_peek(conn, &got_type, body);
+
+    if (got <= 0) {
+        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
+    }
+    /* DESIGN.md principle 3: each state accepts only its own message. */
+    if (got_type != type) {
+        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    }
+    return CLASP_HS_CONTINUE;
+}
+
 int clasp_hs_consume(clasp_conn *conn)
 {
     const uint8_t *msg = conn->hsbuf.buf + conn->hsbuf_off;

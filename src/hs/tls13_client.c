@@ -466,18 +466,14 @@ static clasp_hs_status process_server_hello(clasp_conn *conn, const clasp_server
 
 static clasp_hs_status do_read_server_hello(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
     clasp_server_hello sh;
     clasp_exts exts;
     int reason;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_SERVER_HELLO, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_SERVER_HELLO) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!clasp_sh_parse(&body, &sh, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
@@ -527,7 +523,6 @@ static int read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
 
 static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
     clasp_reader block;
     clasp_exts exts;
@@ -535,13 +530,10 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
     size_t num_offered = offered_list(conn, offered);
     int alert;
     int reason;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_ENCRYPTED_EXTENSIONS, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_ENCRYPTED_EXTENSIONS) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!clasp_ee_parse(&body, &block, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
@@ -715,15 +707,11 @@ static clasp_hs_status do_verify_peer(clasp_conn *conn)
 
 static clasp_hs_status do_read_certificate_verify(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_CERTIFICATE_VERIFY, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_CERTIFICATE_VERIFY) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!clasp_auth_read_cert_verify(conn, &body, 1) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -761,15 +749,11 @@ static int derive_application_keys(clasp_conn *conn, uint8_t *client_ap)
 static clasp_hs_status do_read_finished(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_FINISHED, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_FINISHED) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (body.len != clasp_hash_len(conn->hash)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);

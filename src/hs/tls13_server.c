@@ -470,15 +470,11 @@ static int process_client_hello(clasp_conn *conn, clasp_reader *body, int second
 
 static clasp_hs_status do_read_client_hello(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_CLIENT_HELLO, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_CLIENT_HELLO) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!process_client_hello(conn, &body, 0) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -508,15 +504,11 @@ static clasp_hs_status do_client_hello_decision(clasp_conn *conn)
 
 static clasp_hs_status do_read_second_client_hello(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_CLIENT_HELLO, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_CLIENT_HELLO) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!process_client_hello(conn, &body, 1) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -911,17 +903,13 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
  * (no CertificateVerify). */
 static clasp_hs_status do_read_client_certificate(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
     clasp_certificate cert;
     int reason;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_CERTIFICATE, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_CERTIFICATE) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!clasp_cert_parse(&body, &cert, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
@@ -960,15 +948,11 @@ static clasp_hs_status do_verify_client(clasp_conn *conn)
  * transcript through the client's Certificate. */
 static clasp_hs_status do_read_client_certificate_verify(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_CERTIFICATE_VERIFY, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_CERTIFICATE_VERIFY) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (!clasp_auth_read_cert_verify(conn, &body, 0) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
@@ -1032,15 +1016,11 @@ static int finish_client_finished(clasp_conn *conn, const clasp_reader *body)
  * Certificate was read before. */
 static clasp_hs_status do_read_client_finished(clasp_conn *conn)
 {
-    uint8_t type;
     clasp_reader body;
-    int got = clasp_hs_peek(conn, &type, &body);
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_FINISHED, &body);
 
-    if (got <= 0) {
-        return got == 0 ? CLASP_HS_READ : CLASP_HS_FAIL;
-    }
-    if (type != CLASP_HT_FINISHED) {
-        return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
     }
     if (clasp_rd_left(&body) != clasp_hash_len(conn->hash)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
