@@ -129,6 +129,12 @@ const uint8_t *clasp_conn_client_alpn(const clasp_conn *conn, size_t *len);
  * that alert and reason (an SSL_R_* code). */
 void clasp_conn_client_hello_done(clasp_conn *conn, const clasp_identity *ids, size_t num_ids,
                                   const uint8_t *alpn, size_t alpn_len, int alert, int reason);
+/* Server, before clasp_conn_client_hello_done(): acknowledge the client's
+ * server_name (RFC 6066 §3: an empty server_name in the reply). */
+void clasp_conn_ack_sni(clasp_conn *conn);
+/* Ends the connection for a failure the facade detected: FATAL with alert
+ * (-1: none sent) and an SSL_R_* reason. */
+void clasp_conn_abort(clasp_conn *conn, int alert, int reason);
 /* At CLASP_WAIT_VERIFY_PEER: the peer's chain, leaf first (borrowed). */
 STACK_OF(X509) *clasp_conn_peer_chain(const clasp_conn *conn);
 /* Answers CLASP_WAIT_VERIFY_PEER: ok = 1 accepts the chain; ok = 0 aborts

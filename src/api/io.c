@@ -200,14 +200,22 @@ static void on_client_hello(SSL *s)
     const uint8_t *sel;
     size_t sel_len, num_ids;
     int alert = SSL_AD_UNRECOGNIZED_NAME;
+    int r = SSL_TLSEXT_ERR_NOACK;
 
     OPENSSL_free(s->hostname);
     s->hostname = sni == NULL ? NULL : OPENSSL_strdup(sni);
-    /* ALERT_WARNING and NOACK go on: TLS 1.3 has no warning alerts. */
-    if (sctx->servername_cb != NULL
-        && sctx->servername_cb(s, &alert, sctx->servername_arg) == SSL_TLSEXT_ERR_ALERT_FATAL) {
+    if (sctx->servername_cb != NULL) {
+        r = sctx->servername_cb(s, &alert, sctx->servername_arg);
+    }
+    if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
         clasp_conn_client_hello_done(s->conn, NULL, 0, NULL, 0, alert, SSL_R_CALLBACK_FAILED);
         return;
+    }
+    /* As OpenSSL: the name is acknowledged (an empty server_name in the
+     * server's extensions) only when a callback returned OK; ALERT_WARNING
+     * and NOACK go on without it (TLS 1.3 has no warning alerts). */
+    if (r == SSL_TLSEXT_ERR_OK) {
+        clasp_conn_ack_sni(s->conn);
     }
     if (!select_alpn(s, &sel, &sel_len)) {
         clasp_conn_client_hello_done(s->conn, NULL, 0, NULL, 0, SSL_AD_NO_APPLICATION_PROTOCOL,

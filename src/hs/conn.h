@@ -91,6 +91,7 @@ typedef struct {
     uint8_t client_alpn[512];
     size_t client_alpn_len;
     int client_sent_alpn;
+    int sni_ack;              /* server: acknowledge server_name in EE */
     uint8_t peer_share[CLASP_MAX_KEX_PUB_LEN];
     size_t peer_share_len;
     /* The message being built. */

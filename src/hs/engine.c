@@ -440,6 +440,18 @@ int clasp_conn_export(const clasp_conn *conn, const char *label, size_t label_le
                            label_len, context, context_len, out, out_len);
 }
 
+void clasp_conn_ack_sni(clasp_conn *conn)
+{
+    if (conn->hs != NULL) {
+        conn->hs->sni_ack = 1;
+    }
+}
+
+void clasp_conn_abort(clasp_conn *conn, int alert, int reason)
+{
+    FATAL(conn, alert, reason);
+}
+
 const char *clasp_conn_client_sni(const clasp_conn *conn)
 {
     return conn->have_sni ? conn->sni : NULL;

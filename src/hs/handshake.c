@@ -40,6 +40,7 @@ clasp_hs_status clasp_fatal(clasp_conn *conn, int alert, int reason, const char 
         send_alert(conn, alert);
     }
     conn->failed = 1;
+    conn->state_name = "error"; /* as SSL_state_string_long after a failure */
     return CLASP_HS_FAIL;
 }
 

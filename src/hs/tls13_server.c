@@ -759,7 +759,7 @@ static clasp_hs_status do_send_encrypted_extensions(clasp_conn *conn)
     clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_ENCRYPTED_EXTENSIONS, &mark);
 
     clasp_wr_open_u16(w, &exts);
-    if (conn->have_sni) {
+    if (conn->have_sni && conn->hs->sni_ack) {
         clasp_wr_u16(w, CLASP_EXT_SERVER_NAME);
         clasp_wr_u16(w, 0);
     }

@@ -209,12 +209,77 @@ static void test_hello_retry_request(void **state)
     run_pair(state, 1, 1);
 }
 
+/* The server's EncryptedExtensions, as its msg observer saw it. */
+static uint8_t seen_ee[256];
+static size_t seen_ee_len;
+
+static void record_ee(void *arg, int write_p, int version, int content_type, const uint8_t *buf,
+                      size_t len)
+{
+    (void)arg;
+    (void)version;
+    if (write_p && content_type == 22 && len > 0 && buf[0] == 8 && len <= sizeof(seen_ee)) {
+        memcpy(seen_ee, buf, len);
+        seen_ee_len = len;
+    }
+}
+
+/* RFC 6066 §3 / OpenSSL: server_name is acknowledged only when the facade
+ * says so (a servername callback returned OK). */
+static void run_sni(void **state, int ack)
+{
+    fixture *f = *state;
+    clasp_config cc = make_config(f, 0);
+    clasp_config sc = make_config(f, 1);
+    clasp_identity id = {f->cert, NULL, f->key};
+    clasp_conn *c;
+    clasp_conn *s;
+    static const uint8_t ee_empty[] = {8, 0, 0, 2, 0, 0};
+    static const uint8_t ee_sni[] = {8, 0, 0, 6, 0, 4, 0, 0, 0, 0};
+
+    cc.sni = "localhost";
+    sc.observer.msg = record_ee;
+    c = clasp_conn_new(&cc);
+    s = clasp_conn_new(&sc);
+    assert_true(clasp_conn_start(c) && clasp_conn_start(s));
+    assert_int_equal(step(f, c), CLASP_WAIT_INPUT);
+    move_bytes(c, s, 1 << 20);
+    assert_int_equal(clasp_conn_process(s), CLASP_WAIT_CLIENT_HELLO);
+    assert_string_equal(clasp_conn_client_sni(s), "localhost");
+    if (ack) {
+        clasp_conn_ack_sni(s);
+    }
+    clasp_conn_client_hello_done(s, &id, 1, NULL, 0, 0, 0);
+    assert_true(handshake(f, c, s, 1 << 20));
+    if (ack) {
+        assert_int_equal(seen_ee_len, sizeof(ee_sni));
+        assert_memory_equal(seen_ee, ee_sni, sizeof(ee_sni));
+    } else {
+        assert_int_equal(seen_ee_len, sizeof(ee_empty));
+        assert_memory_equal(seen_ee, ee_empty, sizeof(ee_empty));
+    }
+    clasp_conn_free(c);
+    clasp_conn_free(s);
+}
+
+static void test_sni_acknowledged(void **state)
+{
+    run_sni(state, 1);
+}
+
+static void test_sni_not_acknowledged(void **state)
+{
+    run_sni(state, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_whole),
         cmocka_unit_test(test_handshake_every_chunk_size),
         cmocka_unit_test(test_hello_retry_request),
+        cmocka_unit_test(test_sni_acknowledged),
+        cmocka_unit_test(test_sni_not_acknowledged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
