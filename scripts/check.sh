@@ -113,6 +113,23 @@ stage() {
     fi
 }
 
+# fuzz_smoke: every libFuzzer harness for a short bounded run (and its
+# regression inputs); counts as one test per harness.
+fuzz_smoke() {
+    say "fuzz smoke run (tests/fuzz/run.sh, ${FUZZ_SECONDS:-15} s per harness)"
+    local out
+    out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-15} tests/fuzz/run.sh 2>&1)
+    echo "$out"
+    local line
+    line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+    if [ -z "$line" ]; then
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return
+    fi
+    TOTAL_PASSED=$((TOTAL_PASSED + $(echo "$line" | cut -d' ' -f1)))
+    TOTAL_FAILED=$((TOTAL_FAILED + $(echo "$line" | cut -d' ' -f3)))
+}
+
 mode=${1:-full}
 case $mode in
     --deps)
@@ -132,6 +149,7 @@ case $mode in
         deps
         stage build -DCMAKE_BUILD_TYPE=Release -DCLASP_API_IMPL=clasp -DCLASP_SANITIZE=OFF
         stage build-asan -DCMAKE_BUILD_TYPE=Debug -DCLASP_API_IMPL=clasp -DCLASP_SANITIZE=ON
+        fuzz_smoke
         ;;
     *)
         echo "usage: $0 [--fast|--reference|--deps]" >&2
