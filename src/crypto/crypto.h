@@ -72,6 +72,20 @@ int clasp_hkdf_expand_label_bytes(const clasp_crypto *c, clasp_hash_id h, const 
                                   const uint8_t *context, size_t context_len, uint8_t *out,
                                   size_t out_len);
 
+/* ---- the TLS 1.2 PRF (RFC 5246 §5) -------------------------------------------------- */
+/* A byte string given as pointer and length (a piece of a PRF seed). */
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} clasp_bytes;
+
+/* P_hash(secret, seed) with HMAC and hash h, seed being the concatenation
+ * of the num_seed pieces (the TLS 1.2 PRF is P_<hash>(secret, label ||
+ * seed)).  out gets out_len bytes. */
+int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
+                 size_t secret_len, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
+                 size_t out_len);
+
 /* ---- AEAD (RFC 5116) ------------------------------------------------------------ */
 typedef enum {
     CLASP_AEAD_AES_128_GCM = 0,
@@ -147,12 +161,21 @@ void clasp_kex_free(clasp_kex *k);
  * curve; rsa_pkcs1_* is never used for CertificateVerify (the caller
  * enforces that, this only checks the key fits). */
 int clasp_sig_scheme_fits_key(uint16_t scheme, const EVP_PKEY *key);
+/* The same for TLS 1.2 (RFC 5246 §7.4.1.4.1, RFC 8422 §5.10): an ECDSA
+ * scheme names only its hash, so any curve Clasp supports fits. */
+int clasp_sig_scheme_fits_key_tls12(uint16_t scheme, const EVP_PKEY *key);
 /* Signs msg with key; sig gets at most CLASP_MAX_SIG_LEN bytes. */
 int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, uint8_t *sig, size_t *sig_len);
 /* Returns 1 only when sig is a valid signature of msg under key with scheme. */
 int clasp_sig_verify(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
                      const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len);
+/* TLS 1.2 variants: the key is checked with clasp_sig_scheme_fits_key_tls12(). */
+int clasp_sig_sign_tls12(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                         const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len);
+int clasp_sig_verify_tls12(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                           const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                           size_t sig_len);
 /* The NID of the scheme's hash (NID_undef for Ed25519) and of its
  * signature type (EVP_PKEY_RSA_PSS for pss/rsae-pss, EVP_PKEY_RSA,
  * EVP_PKEY_EC, EVP_PKEY_ED25519), for SSL_get_peer_signature_*_nid. */

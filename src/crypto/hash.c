@@ -265,3 +265,59 @@ int clasp_hkdf_expand_label(const clasp_crypto *c, clasp_hash_id h, const uint8_
     return clasp_hkdf_expand_label_bytes(c, h, secret, (const uint8_t *)label, strlen(label),
                                          context, context_len, out, out_len);
 }
+
+/* ---- the TLS 1.2 PRF ---------------------------------------------------------------- */
+
+#define MAX_SEED_PARTS 6
+
+/* RFC 5246 §5: A(0) = seed, A(i) = HMAC_hash(secret, A(i-1)),
+ * P_hash = HMAC_hash(secret, A(1) + seed) + HMAC_hash(secret, A(2) + seed) + …,
+ * cut to out_len.  The seed stays in pieces (label, randoms, a hash), so no
+ * concatenation buffer is needed. */
+int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
+                 size_t secret_len, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
+                 size_t out_len)
+{
+    size_t hash_len = clasp_hash_len(h);
+    part parts[MAX_SEED_PARTS + 1];
+    uint8_t a[CLASP_MAX_HASH_LEN];
+    uint8_t block[CLASP_MAX_HASH_LEN];
+    size_t done = 0;
+    int ok = 0;
+
+    if (hash_len == 0 || num_seed == 0 || num_seed > MAX_SEED_PARTS) {
+        return 0;
+    }
+    for (size_t i = 0; i < num_seed; i++) {
+        parts[i + 1].ptr = seed[i].ptr;
+        parts[i + 1].len = seed[i].len;
+    }
+    /* A(1) = HMAC(secret, seed) */
+    if (!hmac_parts(c, h, secret, secret_len, parts + 1, num_seed, a)) {
+        goto end;
+    }
+    parts[0].ptr = a;
+    parts[0].len = hash_len;
+    while (done < out_len) {
+        size_t n = out_len - done < hash_len ? out_len - done : hash_len;
+        part prev = {a, hash_len};
+
+        if (!hmac_parts(c, h, secret, secret_len, parts, num_seed + 1, block)) {
+            goto end;
+        }
+        memcpy(out + done, block, n);
+        done += n;
+        /* A(i+1) = HMAC(secret, A(i)); A is its own input, so via block. */
+        if (done < out_len) {
+            if (!hmac_parts(c, h, secret, secret_len, &prev, 1, block)) {
+                goto end;
+            }
+            memcpy(a, block, hash_len);
+        }
+    }
+    ok = 1;
+end:
+    OPENSSL_cleanse(a, sizeof(a));
+    OPENSSL_cleanse(block, sizeof(block));
+    return ok;
+}

@@ -126,7 +126,18 @@ static int pss_key_allows(const EVP_PKEY *key, const sig_alg *alg)
            (min_salt >= 0 && (size_t)min_salt <= alg->md_len);
 }
 
-static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key)
+/* The ECDSA curves a TLS 1.2 signature may come from (RFC 8422 §5.1.1:
+ * the named curves Clasp supports). */
+static int ec_curve_supported(const EVP_PKEY *key)
+{
+    int nid = ec_curve_nid(key);
+
+    return nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 || nid == NID_secp521r1;
+}
+
+/* tls12: RFC 5246 §7.4.1.4.1 / RFC 8422 §5.10 — in TLS 1.2 an ECDSA scheme
+ * names only the hash, the curve is the key's. */
+static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key, int tls12)
 {
     switch (alg->kind) {
     case K_RSA_PKCS1:
@@ -136,6 +147,9 @@ static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key)
     case K_RSA_PSS_PSS:
         return EVP_PKEY_is_a(key, "RSA-PSS") && pss_key_allows(key, alg);
     case K_ECDSA:
+        if (tls12) {
+            return EVP_PKEY_is_a(key, "EC") && ec_curve_supported(key);
+        }
         return EVP_PKEY_is_a(key, "EC") && ec_curve_nid(key) == alg->curve_nid;
     case K_ED25519:
         return EVP_PKEY_is_a(key, "ED25519");
@@ -148,7 +162,14 @@ int clasp_sig_scheme_fits_key(uint16_t scheme, const EVP_PKEY *key)
 {
     const sig_alg *alg = find_alg(scheme);
 
-    return alg != NULL && key != NULL && alg_fits_key(alg, key);
+    return alg != NULL && key != NULL && alg_fits_key(alg, key, 0);
+}
+
+int clasp_sig_scheme_fits_key_tls12(uint16_t scheme, const EVP_PKEY *key)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    return alg != NULL && key != NULL && alg_fits_key(alg, key, 1);
 }
 
 /* RSA-PSS per RFC 9846 §4.2.3: MGF1 with the scheme's hash and a salt as
@@ -172,13 +193,13 @@ static int set_padding(EVP_PKEY_CTX *pctx, const sig_alg *alg)
 /* Starts a one-shot sign (sign = 1) or verify over mctx: checks the scheme
  * against the key and sets its padding.  Returns the scheme or NULL. */
 static const sig_alg *start(const clasp_crypto *c, EVP_MD_CTX *mctx, EVP_PKEY *key,
-                            uint16_t scheme, int sign)
+                            uint16_t scheme, int sign, int tls12)
 {
     const sig_alg *alg = find_alg(scheme);
     EVP_PKEY_CTX *pctx = NULL;
     int ok;
 
-    if (alg == NULL || key == NULL || !alg_fits_key(alg, key)) {
+    if (alg == NULL || key == NULL || !alg_fits_key(alg, key, tls12)) {
         return NULL;
     }
     if (sign) {
@@ -192,8 +213,8 @@ static const sig_alg *start(const clasp_crypto *c, EVP_MD_CTX *mctx, EVP_PKEY *k
     return alg;
 }
 
-int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
-                   size_t msg_len, uint8_t *sig, size_t *sig_len)
+static int sign_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
+                  size_t msg_len, uint8_t *sig, size_t *sig_len, int tls12)
 {
     EVP_MD_CTX *mctx;
     size_t len = CLASP_MAX_SIG_LEN;
@@ -206,7 +227,7 @@ int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const 
     if (mctx == NULL) {
         return 0;
     }
-    if (start(c, mctx, key, scheme, 1) != NULL &&
+    if (start(c, mctx, key, scheme, 1, tls12) != NULL &&
         EVP_DigestSign(mctx, sig, &len, msg, msg_len) == 1) {
         *sig_len = len;
         ok = 1;
@@ -215,8 +236,8 @@ int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const 
     return ok;
 }
 
-int clasp_sig_verify(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
-                     const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
+static int verify_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
+                    size_t msg_len, const uint8_t *sig, size_t sig_len, int tls12)
 {
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     int ok;
@@ -224,8 +245,33 @@ int clasp_sig_verify(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
     if (mctx == NULL) {
         return 0;
     }
-    ok = start(c, mctx, key, scheme, 0) != NULL &&
+    ok = start(c, mctx, key, scheme, 0, tls12) != NULL &&
          EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1;
     EVP_MD_CTX_free(mctx);
     return ok;
+}
+
+int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
+                   size_t msg_len, uint8_t *sig, size_t *sig_len)
+{
+    return sign_v(c, key, scheme, msg, msg_len, sig, sig_len, 0);
+}
+
+int clasp_sig_verify(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                     const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+    return verify_v(c, key, scheme, msg, msg_len, sig, sig_len, 0);
+}
+
+int clasp_sig_sign_tls12(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                         const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
+{
+    return sign_v(c, key, scheme, msg, msg_len, sig, sig_len, 1);
+}
+
+int clasp_sig_verify_tls12(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme,
+                           const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                           size_t sig_len)
+{
+    return verify_v(c, key, scheme, msg, msg_len, sig, sig_len, 1);
 }

@@ -58,8 +58,32 @@ int clasp_rec_set_key(clasp_rec_dir *d, const clasp_crypto *c, clasp_aead_id a,
     return 1;
 }
 
-/* RFC 9846 §5.3: the nonce is the static IV XORed with the padded
- * big-endian sequence number. */
+int clasp_rec_set_key12(clasp_rec_dir *d, const clasp_crypto *c, clasp_aead_id a,
+                        const uint8_t *key, const uint8_t *iv, size_t iv_len, int encrypt)
+{
+    uint8_t base[CLASP_AEAD_NONCE_LEN] = {0};
+    clasp_rec_mode mode;
+
+    if (a == CLASP_AEAD_CHACHA20_POLY1305) {
+        mode = CLASP_REC_TLS12_XOR; /* RFC 7905 §2: a 12-byte IV */
+    } else {
+        mode = CLASP_REC_TLS12_EXPLICIT; /* RFC 5288 §3: a 4-byte salt */
+    }
+    if (iv_len != (mode == CLASP_REC_TLS12_XOR ? CLASP_AEAD_NONCE_LEN : CLASP_TLS12_GCM_SALT_LEN)) {
+        return 0;
+    }
+    memcpy(base, iv, iv_len);
+    if (!clasp_rec_set_key(d, c, a, key, base, encrypt)) {
+        OPENSSL_cleanse(base, sizeof(base));
+        return 0;
+    }
+    OPENSSL_cleanse(base, sizeof(base));
+    d->mode = mode;
+    return 1;
+}
+
+/* RFC 9846 §5.3 (and RFC 7905 §2 for TLS 1.2 ChaCha20-Poly1305): the nonce
+ * is the static IV XORed with the padded big-endian sequence number. */
 static void make_nonce(const clasp_rec_dir *d, uint8_t nonce[CLASP_AEAD_NONCE_LEN])
 {
     uint8_t seq[8];
@@ -71,18 +95,44 @@ static void make_nonce(const clasp_rec_dir *d, uint8_t nonce[CLASP_AEAD_NONCE_LE
     }
 }
 
+/* RFC 5288 §3: salt || explicit part (GCM in TLS 1.2). */
+static void make_explicit_nonce(const clasp_rec_dir *d, const uint8_t explicit_part[8],
+                                uint8_t nonce[CLASP_AEAD_NONCE_LEN])
+{
+    memcpy(nonce, d->iv, CLASP_TLS12_GCM_SALT_LEN);
+    memcpy(nonce + CLASP_TLS12_GCM_SALT_LEN, explicit_part, CLASP_TLS12_EXPLICIT_NONCE_LEN);
+}
+
+#define TLS12_AAD_LEN 13
+
+/* RFC 5246 §6.2.3.3: additional_data = seq_num + TLSCompressed.type +
+ * TLSCompressed.version + TLSCompressed.length (the plaintext's length). */
+static void make_aad12(uint64_t seq, uint8_t type, uint16_t version, size_t len,
+                       uint8_t aad[TLS12_AAD_LEN])
+{
+    clasp_put_u64(aad, seq);
+    aad[8] = type;
+    clasp_put_u16(aad + 9, version);
+    clasp_put_u16(aad + 11, (uint16_t)len);
+}
+
+static size_t explicit_len(const clasp_rec_dir *d)
+{
+    return d->mode == CLASP_REC_TLS12_EXPLICIT ? CLASP_TLS12_EXPLICIT_NONCE_LEN : 0;
+}
+
 typedef struct {
     uint8_t type;
+    uint16_t version;
     uint16_t len;
 } rec_header;
 
 static int parse_header(const uint8_t *in, size_t in_len, rec_header *h)
 {
     clasp_reader rd;
-    uint16_t version;
 
     clasp_rd_init(&rd, in, in_len);
-    return clasp_rd_u8(&rd, &h->type) && clasp_rd_u16(&rd, &version) &&
+    return clasp_rd_u8(&rd, &h->type) && clasp_rd_u16(&rd, &h->version) &&
            clasp_rd_u16(&rd, &h->len);
 }
 
@@ -140,6 +190,51 @@ static clasp_rec_result open_protected(clasp_record *r, const rec_header *h, int
     return CLASP_REC_OK;
 }
 
+/* RFC 5246 §6.2.3.3: the TLS 1.2 GenericAEADCipher — [explicit nonce]
+ * ciphertext tag, the content type in the clear in the header. */
+static clasp_rec_result open_protected12(clasp_record *r, const rec_header *h, int *alert,
+                                         int *reason)
+{
+    clasp_rec_dir *d = &r->rd;
+    size_t xlen = explicit_len(d);
+    uint8_t *body = r->in + CLASP_RECORD_HEADER_LEN;
+    uint8_t nonce[CLASP_AEAD_NONCE_LEN];
+    uint8_t aad[TLS12_AAD_LEN];
+    size_t ct_len;
+
+    if (h->len < xlen + CLASP_AEAD_TAG_LEN) {
+        return rec_fail(alert, reason, SSL_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
+    }
+    ct_len = h->len - xlen - CLASP_AEAD_TAG_LEN;
+    /* RFC 5246 §6.2.1: TLSPlaintext.length MUST NOT exceed 2^14. */
+    if (ct_len > CLASP_MAX_PLAINTEXT) {
+        return rec_fail(alert, reason, SSL_AD_RECORD_OVERFLOW, SSL_R_DATA_LENGTH_TOO_LONG);
+    }
+    if (xlen > 0) {
+        make_explicit_nonce(d, body, nonce);
+    } else {
+        make_nonce(d, nonce);
+    }
+    make_aad12(d->seq, h->type, h->version, ct_len, aad);
+    if (!clasp_aead_open(d->aead, nonce, aad, sizeof(aad), body + xlen, ct_len,
+                         body + xlen + ct_len)) {
+        return rec_fail(alert, reason, SSL_AD_BAD_RECORD_MAC, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
+    }
+    d->seq++;
+    r->rec_type = h->type;
+    r->rec_data = body + xlen;
+    r->rec_len = ct_len;
+    return CLASP_REC_OK;
+}
+
+/* The front record in the clear (no keys yet, or the TLS 1.3 middlebox CCS). */
+static void open_plain(clasp_record *r, const rec_header *h)
+{
+    r->rec_type = h->type;
+    r->rec_data = r->in + CLASP_RECORD_HEADER_LEN;
+    r->rec_len = h->len;
+}
+
 clasp_rec_result clasp_rec_read(clasp_record *r, int *alert, int *reason)
 {
     rec_header h;
@@ -161,13 +256,15 @@ clasp_rec_result clasp_rec_read(clasp_record *r, int *alert, int *reason)
     }
     r->rec_total = CLASP_RECORD_HEADER_LEN + h.len;
     /* RFC 9846 §5: an unprotected change_cipher_spec may arrive while keys
-     * are on; the handshake code decides whether it is allowed. */
-    if (r->rd.aead == NULL || h.type == CLASP_RT_CHANGE_CIPHER_SPEC) {
-        r->rec_type = h.type;
-        r->rec_data = r->in + CLASP_RECORD_HEADER_LEN;
-        r->rec_len = h.len;
+     * are on; the handshake code decides whether it is allowed.  In TLS 1.2
+     * every record after the peer's CCS is protected (RFC 5246 §7.1). */
+    if (r->rd.aead == NULL ||
+        (r->rd.mode == CLASP_REC_TLS13 && h.type == CLASP_RT_CHANGE_CIPHER_SPEC)) {
+        open_plain(r, &h);
     } else {
-        clasp_rec_result res = open_protected(r, &h, alert, reason);
+        clasp_rec_result res = r->rd.mode == CLASP_REC_TLS13
+                                   ? open_protected(r, &h, alert, reason)
+                                   : open_protected12(r, &h, alert, reason);
         if (res != CLASP_REC_OK) {
             return res;
         }
@@ -189,35 +286,84 @@ void clasp_rec_drop(clasp_record *r)
     r->rec_total = 0;
 }
 
+/* RFC 9846 §5.2: TLSInnerPlaintext (content, type, no padding) sealed
+ * under an outer application_data header.  rec points at the record's
+ * space: header + len + 1 + tag. */
+static int seal13(clasp_rec_dir *d, uint8_t *rec, uint8_t type, size_t len)
+{
+    uint8_t nonce[CLASP_AEAD_NONCE_LEN];
+
+    rec[CLASP_RECORD_HEADER_LEN + len] = type;
+    make_nonce(d, nonce);
+    return clasp_aead_seal(d->aead, nonce, rec, CLASP_RECORD_HEADER_LEN,
+                           rec + CLASP_RECORD_HEADER_LEN, len + 1,
+                           rec + CLASP_RECORD_HEADER_LEN + len + 1);
+}
+
+/* RFC 5246 §6.2.3.3: [explicit nonce] ciphertext tag; the explicit part
+ * of the GCM nonce is the sequence number (RFC 5288 §3 allows it and it
+ * can never repeat under one key). */
+static int seal12(clasp_rec_dir *d, uint8_t *rec, uint8_t type, uint16_t version, size_t len)
+{
+    size_t xlen = explicit_len(d);
+    uint8_t *body = rec + CLASP_RECORD_HEADER_LEN;
+    uint8_t nonce[CLASP_AEAD_NONCE_LEN];
+    uint8_t aad[TLS12_AAD_LEN];
+
+    if (xlen > 0) {
+        clasp_put_u64(body, d->seq);
+        make_explicit_nonce(d, body, nonce);
+    } else {
+        make_nonce(d, nonce);
+    }
+    make_aad12(d->seq, type, version, len, aad);
+    return clasp_aead_seal(d->aead, nonce, aad, sizeof(aad), body + xlen, len,
+                           body + xlen + len);
+}
+
+/* The protected body's length for len bytes of content. */
+static size_t body_len_for(const clasp_rec_dir *d, int protect, size_t len)
+{
+    if (!protect) {
+        return len;
+    }
+    if (d->mode == CLASP_REC_TLS13) {
+        return len + 1 + CLASP_AEAD_TAG_LEN;
+    }
+    return explicit_len(d) + len + CLASP_AEAD_TAG_LEN;
+}
+
 static int write_one(clasp_record *r, uint8_t type, const uint8_t *data, size_t len)
 {
-    int protect = r->wr.aead != NULL && type != CLASP_RT_CHANGE_CIPHER_SPEC;
-    size_t body_len = protect ? len + 1 + CLASP_AEAD_TAG_LEN : len;
+    clasp_rec_dir *d = &r->wr;
+    /* TLS 1.3 sends the middlebox CCS in the clear; TLS 1.2 sends its CCS
+     * before the new keys are on (RFC 5246 §7.1). */
+    int protect = d->aead != NULL && (d->mode != CLASP_REC_TLS13 || type != CLASP_RT_CHANGE_CIPHER_SPEC);
+    int tls13 = d->mode == CLASP_REC_TLS13;
+    size_t body_len = body_len_for(d, protect, len);
     size_t start = r->out.len;
+    size_t content_at = CLASP_RECORD_HEADER_LEN + (protect ? explicit_len(d) : 0);
     uint8_t *rec;
-    uint8_t nonce[CLASP_AEAD_NONCE_LEN];
+    int ok;
 
     if (!clasp_wr_space(&r->out, &rec, CLASP_RECORD_HEADER_LEN + body_len)) {
         return 0;
     }
-    rec[0] = protect ? CLASP_RT_APPLICATION_DATA : type;
+    rec[0] = protect && tls13 ? CLASP_RT_APPLICATION_DATA : type;
     clasp_put_u16(rec + 1, r->write_version);
     clasp_put_u16(rec + 3, (uint16_t)body_len);
     if (len > 0) {
-        memcpy(rec + CLASP_RECORD_HEADER_LEN, data, len);
+        memcpy(rec + content_at, data, len);
     }
     if (!protect) {
         return 1;
     }
-    rec[CLASP_RECORD_HEADER_LEN + len] = type; /* TLSInnerPlaintext.type, no padding */
-    make_nonce(&r->wr, nonce);
-    if (!clasp_aead_seal(r->wr.aead, nonce, rec, CLASP_RECORD_HEADER_LEN,
-                         rec + CLASP_RECORD_HEADER_LEN, len + 1,
-                         rec + CLASP_RECORD_HEADER_LEN + len + 1)) {
+    ok = tls13 ? seal13(d, rec, type, len) : seal12(d, rec, type, r->write_version, len);
+    if (!ok) {
         r->out.len = start;
         return 0;
     }
-    r->wr.seq++;
+    d->seq++;
     return 1;
 }
 

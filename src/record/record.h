@@ -1,7 +1,13 @@
 /* The record layer (RFC 9846 §5): framing, AEAD protection with the
  * per-record nonce (§5.3), content-type hiding and padding (§5.4), size
  * limits, and the input/output buffers.  Sans-I/O: it only fills and
- * drains memory. */
+ * drains memory.
+ *
+ * TLS 1.2 AEAD protection (RFC 5246 §6.2.3.3) is a second mode of a
+ * direction: the content type stays in the header, the additional data is
+ * seq_num || type || version || length, and the nonce is either the 4-byte
+ * salt plus an 8-byte explicit part sent in the record (RFC 5288 §3, GCM)
+ * or the 12-byte IV XOR the sequence number (RFC 7905 §2, ChaCha20). */
 #ifndef CLASP_RECORD_H
 #define CLASP_RECORD_H
 
@@ -21,11 +27,23 @@
 #define CLASP_RECORD_HEADER_LEN 5
 #define CLASP_IN_BUF_SIZE (CLASP_RECORD_HEADER_LEN + CLASP_MAX_CIPHERTEXT)
 
+/* How a direction's records are protected. */
+typedef enum {
+    CLASP_REC_TLS13 = 0,       /* RFC 9846 §5.2: inner type, nonce = iv ^ seq */
+    CLASP_REC_TLS12_EXPLICIT,  /* RFC 5288 §3: nonce = salt(4) || explicit(8) */
+    CLASP_REC_TLS12_XOR,       /* RFC 7905 §2: nonce = iv ^ seq, nothing explicit */
+} clasp_rec_mode;
+
+/* The GCM salt (RFC 5288 §3) and the explicit part sent in each record. */
+#define CLASP_TLS12_GCM_SALT_LEN 4
+#define CLASP_TLS12_EXPLICIT_NONCE_LEN 8
+
 /* One direction's protection: aead == NULL means plaintext records. */
 typedef struct {
     clasp_aead *aead;
-    uint8_t iv[CLASP_AEAD_NONCE_LEN];
+    uint8_t iv[CLASP_AEAD_NONCE_LEN]; /* TLS12_EXPLICIT: the salt, then zeros */
     uint64_t seq;
+    clasp_rec_mode mode;
 } clasp_rec_dir;
 
 typedef struct {
@@ -70,6 +88,13 @@ int clasp_rec_write(clasp_record *r, uint8_t type, const uint8_t *data, size_t l
 /* Installs keys for one direction; frees the old ones.  Returns 1 or 0. */
 int clasp_rec_set_key(clasp_rec_dir *d, const clasp_crypto *c, clasp_aead_id a,
                       const uint8_t *key, const uint8_t iv[CLASP_AEAD_NONCE_LEN], int encrypt);
+
+/* Installs TLS 1.2 keys for one direction: iv is the key block's
+ * client/server_write_IV — 4 bytes (the GCM salt) for AES-GCM, 12 for
+ * ChaCha20-Poly1305.  The sequence number starts at 0 (RFC 5246 §6.1).
+ * Returns 1 or 0. */
+int clasp_rec_set_key12(clasp_rec_dir *d, const clasp_crypto *c, clasp_aead_id a,
+                        const uint8_t *key, const uint8_t *iv, size_t iv_len, int encrypt);
 
 size_t clasp_rec_out_pending(const clasp_record *r, const uint8_t **out);
 void clasp_rec_out_consume(clasp_record *r, size_t n);

@@ -1,0 +1,71 @@
+/* TLS 1.2 (RFC 5246) in Clasp's modern subset: ECDHE (RFC 8422) with AEAD
+ * suites (RFC 5289, RFC 7905), extended master secret (RFC 7627) and the
+ * renegotiation indication (RFC 5746); full handshakes only.  Internal to
+ * src/hs. */
+#ifndef CLASP_TLS12_H
+#define CLASP_TLS12_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+
+#define CLASP_TLS12_MASTER_LEN 48      /* RFC 5246 §8.1 */
+#define CLASP_TLS12_VERIFY_DATA_LEN 12 /* RFC 5246 §7.4.9 */
+#define CLASP_TLS12_RANDOM_LEN 32
+
+/* ---- the key schedule (src/hs/prf.c): pure functions over the crypto door -- */
+
+/* PRF(secret, label, seed1 + seed2) (RFC 5246 §5) with hash h (the suite's
+ * PRF hash).  seed2 may be NULL/0.  out gets out_len bytes. */
+int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
+                size_t secret_len, const char *label, const uint8_t *seed1, size_t seed1_len,
+                const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
+
+/* master_secret (48 bytes) from the ECDHE premaster secret.  With ems
+ * (RFC 7627 §4): PRF(pms, "extended master secret", session_hash), where
+ * session_hash is hash_len bytes; without: PRF(pms, "master secret",
+ * client_random + server_random) (RFC 5246 §8.1). */
+int clasp_tls12_master_secret(const clasp_crypto *c, clasp_hash_id h, const uint8_t *pms,
+                              size_t pms_len, int ems, const uint8_t *session_hash,
+                              const uint8_t client_random[32], const uint8_t server_random[32],
+                              uint8_t master[CLASP_TLS12_MASTER_LEN]);
+
+/* The AEAD part of the key block (RFC 5246 §6.3; no MAC keys for AEAD
+ * suites): write keys and the fixed IVs — 4 bytes for AES-GCM (RFC 5288
+ * §3), 12 for ChaCha20-Poly1305 (RFC 7905 §2). */
+typedef struct {
+    uint8_t client_key[CLASP_MAX_KEY_LEN];
+    uint8_t server_key[CLASP_MAX_KEY_LEN];
+    uint8_t client_iv[CLASP_AEAD_NONCE_LEN];
+    uint8_t server_iv[CLASP_AEAD_NONCE_LEN];
+    size_t key_len;
+    size_t iv_len;
+} clasp_tls12_keys;
+
+/* key_block = PRF(master, "key expansion", server_random + client_random),
+ * cut into keys.  Returns 1 or 0; the caller wipes keys. */
+int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id a,
+                          const uint8_t master[CLASP_TLS12_MASTER_LEN],
+                          const uint8_t client_random[32], const uint8_t server_random[32],
+                          clasp_tls12_keys *keys);
+
+/* Finished.verify_data = PRF(master, "client finished" / "server finished",
+ * handshake_hash)[0..11] (RFC 5246 §7.4.9); handshake_hash is hash_len
+ * bytes. */
+int clasp_tls12_verify_data(const clasp_crypto *c, clasp_hash_id h,
+                            const uint8_t master[CLASP_TLS12_MASTER_LEN], int server,
+                            const uint8_t *handshake_hash,
+                            uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN]);
+
+/* RFC 5705 §4 exporter: PRF(master, label, client_random + server_random
+ * [+ context_length(2) + context]).  Unlike TLS 1.3, no context and an
+ * empty context differ.  Labels the handshake itself uses are refused
+ * (returns 0), as are contexts over 2^16-1 bytes. */
+int clasp_tls12_export(const clasp_crypto *c, clasp_hash_id h,
+                       const uint8_t master[CLASP_TLS12_MASTER_LEN],
+                       const uint8_t client_random[32], const uint8_t server_random[32],
+                       const char *label, size_t label_len, const uint8_t *context,
+                       size_t context_len, int use_context, uint8_t *out, size_t out_len);
+
+#endif
