@@ -23,6 +23,8 @@
 #include "helpers/contract.h"
 #include "helpers/testutil.h"
 
+#include <openssl/obj_mac.h>
+
 /* ---- scenarios --------------------------------------------------------------------------- */
 
 #define BOTH (SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
@@ -37,6 +39,12 @@ static const clasp_ct_step data_c[] = {CT_HS,       CT_WRITE(1),     CT_WRITE(16
 static const clasp_ct_step data_s[] = {CT_HS,      CT_READ(1),      CT_READ(16385),
                                        CT_READ(100000), CT_WRITE(1), CT_WRITE(16385),
                                        CT_WRITE(100000), CT_END};
+
+/* A short exchange after the handshake. */
+static const clasp_ct_step data_small_c[] = {CT_HS, CT_EXPECT_DONE, CT_WRITE(1000), CT_READ(1000),
+                                             CT_END};
+static const clasp_ct_step data_small_s[] = {CT_HS, CT_EXPECT_DONE, CT_READ(1000), CT_WRITE(1000),
+                                             CT_END};
 
 /* SSL_shutdown(3): 0 once close_notify is sent, 1 once the peer's arrived. */
 static const clasp_ct_step close_second_s[] = {
@@ -139,6 +147,44 @@ static void check_handshake_messages(const clasp_ct_run *run)
     assert_int_equal(clasp_ct_count(c, 1, SSL3_RT_ALERT, SSL_AD_CLOSE_NOTIFY), 0);
 }
 
+/* ---- handshake shapes: HelloRetryRequest, client authentication ---------------------------- */
+
+/* The client's only key share (X25519) is not the server's group: RFC 9846 §4.1.4. */
+static void ctx_hrr(SSL_CTX *cctx, SSL_CTX *sctx)
+{
+    assert_int_equal(SSL_CTX_set1_groups_list(cctx, "X25519:P-256"), 1);
+    assert_int_equal(SSL_CTX_set1_groups_list(sctx, "P-256"), 1);
+}
+
+static void check_hrr(const clasp_ct_run *run)
+{
+    /* A HelloRetryRequest is a ServerHello (§4.1.3); then a second ClientHello. */
+    assert_int_equal(clasp_ct_count(&run->client.transcript, 1, SSL3_RT_HANDSHAKE,
+                                    SSL3_MT_CLIENT_HELLO),
+                     2);
+    assert_int_equal(clasp_ct_count(&run->server.transcript, 1, SSL3_RT_HANDSHAKE,
+                                    SSL3_MT_SERVER_HELLO),
+                     2);
+    assert_int_equal(SSL_get_negotiated_group(run->client.ssl), NID_X9_62_prime256v1);
+}
+
+/* The server requires a certificate; the client has an Ed25519 one (fixed-length signatures). */
+static void ctx_client_auth(SSL_CTX *cctx, SSL_CTX *sctx)
+{
+    assert_true(clasp_test_ctx_trust_root(sctx));
+    SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    assert_true(clasp_test_ctx_use_leaf(cctx, CLASP_TEST_KEY_ED25519, CLASP_TEST_LEAF_GOOD));
+}
+
+static void check_client_auth(const clasp_ct_run *run)
+{
+    const clasp_ct_transcript *s = &run->server.transcript;
+    assert_int_equal(clasp_ct_count(s, 1, SSL3_RT_HANDSHAKE, SSL3_MT_CERTIFICATE_REQUEST), 1);
+    assert_int_equal(clasp_ct_count(s, 0, SSL3_RT_HANDSHAKE, SSL3_MT_CERTIFICATE), 1);
+    assert_int_equal(clasp_ct_count(s, 0, SSL3_RT_HANDSHAKE, SSL3_MT_CERTIFICATE_VERIFY), 1);
+    assert_int_equal(SSL_get_verify_result(run->server.ssl), X509_V_OK);
+}
+
 typedef struct {
     const char *name;
     const clasp_ct_step *client, *server;
@@ -146,21 +192,28 @@ typedef struct {
     int generic; /* TLS_method contexts, no role set by the runner */
     void (*prepare)(clasp_ct_run *, SSL *, SSL *, void *);
     void (*check)(const clasp_ct_run *);
+    void (*ctx_setup)(SSL_CTX *cctx, SSL_CTX *sctx);
 } scenario;
 
 static const scenario scenarios[] = {
-    {"handshake", hs_c, hs_s, 0, 0, NULL, check_handshake_messages},
-    {"data", data_c, data_s, 0, 0, NULL, NULL},
-    {"close-client-first", close_half_c, close_second_s, 0, 0, NULL,
-     check_close_notify},
-    {"close-server-first", close_second_c, close_first_s, 0, 0, NULL,
-     check_close_notify},
-    {"close-simultaneous", close_both_c, close_both_s, 0, 0, NULL,
-     check_close_notify},
-    {"key-update", ku_c, ku_s, 1, 0, NULL, check_key_updates},
-    {"implicit-handshake", implicit_c, implicit_s, 0, 0, NULL, NULL},
-    {"roles-connect-accept", roles_c, roles_s, 0, 1, NULL, NULL},
-    {"roles-set-twice", hs_c, hs_s, 0, 1, switch_roles, NULL},
+    {.name = "handshake", .client = hs_c, .server = hs_s, .check = check_handshake_messages},
+    {.name = "data", .client = data_c, .server = data_s},
+    {.name = "close-client-first", .client = close_half_c, .server = close_second_s,
+     .check = check_close_notify},
+    {.name = "close-server-first", .client = close_second_c, .server = close_first_s,
+     .check = check_close_notify},
+    {.name = "close-simultaneous", .client = close_both_c, .server = close_both_s,
+     .check = check_close_notify},
+    {.name = "key-update", .client = ku_c, .server = ku_s, .tls13_only = 1,
+     .check = check_key_updates},
+    {.name = "implicit-handshake", .client = implicit_c, .server = implicit_s},
+    {.name = "roles-connect-accept", .client = roles_c, .server = roles_s, .generic = 1},
+    {.name = "roles-set-twice", .client = hs_c, .server = hs_s, .generic = 1,
+     .prepare = switch_roles},
+    {.name = "hello-retry", .client = data_small_c, .server = data_small_s, .tls13_only = 1,
+     .check = check_hrr, .ctx_setup = ctx_hrr},
+    {.name = "client-auth", .client = data_small_c, .server = data_small_s,
+     .check = check_client_auth, .ctx_setup = ctx_client_auth},
 };
 #define NUM_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -206,6 +259,9 @@ static int run_scenario(clasp_ct_run *run, const scenario *sc, int version,
     SSL_CTX *cctx = clasp_ct_client_ctx(version, sc->generic);
     assert_non_null(sctx);
     assert_non_null(cctx);
+    if (sc->ctx_setup != NULL) {
+        sc->ctx_setup(cctx, sctx);
+    }
     clasp_ct_config cfg = {.transport = t,
                            .version = version,
                            .cctx = cctx,
