@@ -14,6 +14,9 @@
 #                        repeated until this much CPU is used; floor: half of it)
 #   BENCH_ROWS=a,b       only these rows (clasp-bench --list names them)
 #   BENCH_BUILD_DIR      build tree (default build-bench); BENCH_NO_BUILD=1 uses it as is
+#   BENCH_SOURCE_DIR     source tree to build (default: this checkout), e.g. a
+#                        `git archive` snapshot of a commit to measure; BENCH_SOURCE_REV
+#                        names it in the report (default: git rev-parse of the tree)
 #   BENCH_OUT            results directory (default $BENCH_BUILD_DIR/bench-results)
 #   BENCH_PNG=file.png   also draw the chart (needs gnuplot; Debian: gnuplot-nox)
 #   BENCH_INSTR_N=20     handshakes per callgrind run (--instr)
@@ -25,6 +28,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${BENCH_SOURCE_DIR:-$ROOT}
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 OUT=${BENCH_OUT:-$BUILD/bench-results}
 JOBS=${JOBS:-2}
@@ -50,8 +54,8 @@ OPENSSL_BIN=$BUILD/bin/clasp-bench-openssl
 
 build() {
     [ "${BENCH_NO_BUILD:-0}" = 1 ] && return 0
-    echo "bench: building in $BUILD" >&2
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCLASP_SANITIZE=OFF \
+    echo "bench: building $SRC in $BUILD" >&2
+    cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCLASP_SANITIZE=OFF \
         -DCLASP_API_IMPL=clasp >"$OUT/build.log" 2>&1 &&
         cmake --build "$BUILD" -j"$JOBS" --target clasp-bench clasp-bench-openssl \
             >>"$OUT/build.log" 2>&1 || {
@@ -61,9 +65,21 @@ build() {
     }
 }
 
+revision() {
+    if [ -n "${BENCH_SOURCE_REV:-}" ]; then
+        echo "$BENCH_SOURCE_REV"
+    elif rev=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null); then
+        dirty=$(git -C "$SRC" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
+        echo "$rev${dirty:+ + uncommitted changes}"
+    else
+        echo "unknown"
+    fi
+}
+
 machine() {
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     echo "Machine: $(nproc) CPUs, ${cpu:-unknown CPU}; $(openssl version 2>/dev/null || echo 'openssl CLI missing'); $(uname -sr)."
+    echo "Clasp source: $(revision)."
     echo
 }
 

@@ -168,8 +168,8 @@ function bulk_table(    i, r, cs, os, cr, orr, es, eo) {
 }
 
 function mem_table(    i, r, m, ms, nm, label, short, c, o) {
-    nm = split("idle_client_bytes idle_server_bytes hs_peak_bytes hs_allocs hs_allocs_client hs_allocs_server residual_bytes", ms, " ")
-    split("heap per idle connection, client (bytes)|heap per idle connection, server (bytes)|heap peak during one handshake, both sides (bytes)|allocation calls per connection, both sides|allocation calls, client|allocation calls, server|heap left after both SSL_free (bytes)", label, "|")
+    nm = split("idle_client_bytes idle_server_bytes hs_peak_bytes hs_allocs hs_allocs_client hs_allocs_server residual_bytes floor_allocs floor_peak_bytes floor_kex_allocs floor_sign_allocs floor_parse_allocs floor_verify_allocs floor_hkdf_allocs floor_transcript_allocs floor_aead_allocs", ms, " ")
+    split("heap per idle connection, client (bytes)|heap per idle connection, server (bytes)|heap peak during one handshake, both sides (bytes)|allocation calls per connection, both sides|allocation calls, client|allocation calls, server|heap left after both SSL_free (bytes)|floor: allocation calls of its libcrypto work|floor: heap peak of its libcrypto work (bytes)|floor allocation calls: key shares|floor allocation calls: sign|floor allocation calls: certificate parse (d2i_X509)|floor allocation calls: CV verify|floor allocation calls: HKDF (42 HMACs)|floor allocation calls: transcript|floor allocation calls: AEAD", label, "|")
     split("idle connection, client|idle connection, server|handshake peak, both sides|both sides|client|server", short, "|")
     print "### Memory (libcrypto allocator hook: libssl/Clasp and libcrypto together)"
     print ""
