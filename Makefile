@@ -5,12 +5,15 @@
 #   make check            dependencies, Release + ASan/UBSan builds, all tests
 #   make check-fast       Release build and its tests only
 #   make check-reference  tools on the system libssl, interop tests only
+#   make bench            Clasp vs the system libssl, interleaved runs (scripts/bench.sh;
+#                         BENCH_QUICK=1 for a smoke run; docs/performance.md)
+#   make bench-instr      instructions per handshake under callgrind
 #   make clean            remove build/, build-asan/, build-reference/
 
 JOBS ?= 2
 BUILD_DIR ?= build
 
-.PHONY: all build demo check check-fast check-reference deps clean
+.PHONY: all build demo check check-fast check-reference deps clean bench bench-instr
 
 all: build
 
@@ -32,6 +35,12 @@ check-reference:
 
 deps:
 	scripts/check.sh --deps
+
+bench:
+	JOBS=$(JOBS) scripts/bench.sh
+
+bench-instr:
+	JOBS=$(JOBS) scripts/bench.sh --instr
 
 clean:
 	rm -rf build build-asan build-reference
