@@ -73,6 +73,12 @@ typedef struct {
     int require_client_cert; /* server: an empty client Certificate is fatal */
     const clasp_identity *client_ids; /* client: offered on a CertificateRequest */
     size_t num_client_ids;            /* (the first one the server's list allows) */
+    /* TLS 1.2 (used when min_version <= 0x0303). */
+    const uint16_t *suites12; /* TLS 1.2 cipher suites, preference order */
+    size_t num_suites12;
+    int send_fallback_scsv; /* client: TLS_FALLBACK_SCSV (RFC 7507) */
+    int require_ems;        /* refuse a peer without extended_master_secret
+                             * (RFC 7627 §5.2); no OpenSSL option sets it */
 } clasp_config;
 
 /* Returns a new connection in its initial state, or NULL (allocation).

@@ -175,8 +175,9 @@ struct ssl_st {
     int role_set;          /* connect or accept state chosen (OpenSSL's handshake_func) */
     BIO *rbio, *wbio;
     clasp_conn *conn; /* created when the handshake starts */
-    clasp_config cfg; /* what conn was given; the arrays live in p / cfg_suites */
+    clasp_config cfg; /* what conn was given; the arrays live in p / cfg_suites* */
     uint16_t cfg_suites[CLASP_MAX_SUITES];
+    uint16_t cfg_suites12[CLASP_MAX_TLS12];
     int rwstate;
     int shutdown;     /* SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN */
     int failed;       /* sticky: a fatal error happened */

@@ -536,6 +536,12 @@ int clasp_build_config(SSL *s)
     memcpy(s->cfg_suites, ciphers->suites, ciphers->num_suites * sizeof(uint16_t));
     c->suites = s->cfg_suites;
     c->num_suites = ciphers->num_suites;
+    for (size_t i = 0; i < ciphers->num_tls12; i++) {
+        s->cfg_suites12[i] = (uint16_t)(SSL_CIPHER_get_id(ciphers->tls12[i]) & 0xffff);
+    }
+    c->suites12 = s->cfg_suites12;
+    c->num_suites12 = ciphers->num_tls12;
+    c->send_fallback_scsv = (s->p.mode & SSL_MODE_SEND_FALLBACK_SCSV) != 0;
     c->groups = s->p.groups;
     c->num_groups = s->p.num_groups;
     c->sigalgs = s->p.sigalgs;

@@ -164,6 +164,19 @@ int clasp_sig_scheme_fits_key(uint16_t scheme, const EVP_PKEY *key);
 /* The same for TLS 1.2 (RFC 5246 §7.4.1.4.1, RFC 8422 §5.10): an ECDSA
  * scheme names only its hash, so any curve Clasp supports fits. */
 int clasp_sig_scheme_fits_key_tls12(uint16_t scheme, const EVP_PKEY *key);
+/* A certificate key's kind, for TLS 1.2's suite authentication (RFC 8422
+ * §2: ECDHE_ECDSA takes EC and EdDSA keys; ECDHE_RSA takes RSA keys). */
+typedef enum {
+    CLASP_KEY_OTHER = 0,
+    CLASP_KEY_RSA,     /* rsaEncryption */
+    CLASP_KEY_RSA_PSS, /* id-RSASSA-PSS */
+    CLASP_KEY_EC,
+    CLASP_KEY_ED25519,
+} clasp_key_kind;
+clasp_key_kind clasp_sig_key_kind(const EVP_PKEY *key);
+/* The NamedGroup of an EC key's curve (CLASP_GROUP_SECP256R1 …), or 0
+ * for other keys and curves (RFC 8422 §5.3 binds it to supported_groups). */
+uint16_t clasp_sig_key_group(const EVP_PKEY *key);
 /* Signs msg with key; sig gets at most CLASP_MAX_SIG_LEN bytes. */
 int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, uint8_t *sig, size_t *sig_len);

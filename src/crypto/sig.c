@@ -165,6 +165,43 @@ int clasp_sig_scheme_fits_key(uint16_t scheme, const EVP_PKEY *key)
     return alg != NULL && key != NULL && alg_fits_key(alg, key, 0);
 }
 
+clasp_key_kind clasp_sig_key_kind(const EVP_PKEY *key)
+{
+    if (key == NULL) {
+        return CLASP_KEY_OTHER;
+    }
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        return CLASP_KEY_RSA;
+    }
+    if (EVP_PKEY_is_a(key, "RSA-PSS")) {
+        return CLASP_KEY_RSA_PSS;
+    }
+    if (EVP_PKEY_is_a(key, "EC")) {
+        return CLASP_KEY_EC;
+    }
+    if (EVP_PKEY_is_a(key, "ED25519")) {
+        return CLASP_KEY_ED25519;
+    }
+    return CLASP_KEY_OTHER;
+}
+
+uint16_t clasp_sig_key_group(const EVP_PKEY *key)
+{
+    if (key == NULL || !EVP_PKEY_is_a(key, "EC")) {
+        return 0;
+    }
+    switch (ec_curve_nid(key)) {
+    case NID_X9_62_prime256v1:
+        return CLASP_GROUP_SECP256R1;
+    case NID_secp384r1:
+        return CLASP_GROUP_SECP384R1;
+    case NID_secp521r1:
+        return CLASP_GROUP_SECP521R1;
+    default:
+        return 0;
+    }
+}
+
 int clasp_sig_scheme_fits_key_tls12(uint16_t scheme, const EVP_PKEY *key)
 {
     const sig_alg *alg = find_alg(scheme);

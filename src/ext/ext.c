@@ -6,7 +6,8 @@
 
 typedef struct {
     uint16_t type;
-    unsigned allowed; /* CLASP_MSG_* where TLS 1.3 allows it (RFC 9846 §4.2) */
+    unsigned allowed; /* CLASP_MSG_* where it may appear (RFC 9846 §4.2; for
+                       * SH12, the RFC that defines it for TLS 1.2) */
     int index;        /* clasp_ext_index, or -1 when only validated */
 } ext_rule;
 
@@ -17,21 +18,22 @@ typedef struct {
 #define CT CLASP_MSG_CT
 #define CR CLASP_MSG_CR
 #define NST CLASP_MSG_NST
+#define SH12 CLASP_MSG_SH12
 
 static const ext_rule rules[] = {
-    {CLASP_EXT_SERVER_NAME, CH | EE, CLASP_X_SERVER_NAME},
-    {CLASP_EXT_MAX_FRAGMENT_LENGTH, CH | EE, -1},
-    {CLASP_EXT_STATUS_REQUEST, CH | CR | CT, -1},
+    {CLASP_EXT_SERVER_NAME, CH | EE | SH12, CLASP_X_SERVER_NAME},
+    {CLASP_EXT_MAX_FRAGMENT_LENGTH, CH | EE | SH12, -1},
+    {CLASP_EXT_STATUS_REQUEST, CH | CR | CT | SH12, -1},
     {CLASP_EXT_SUPPORTED_GROUPS, CH | EE, CLASP_X_SUPPORTED_GROUPS},
     {CLASP_EXT_SIGNATURE_ALGORITHMS, CH | CR, CLASP_X_SIGNATURE_ALGORITHMS},
-    {CLASP_EXT_USE_SRTP, CH | EE, -1},
-    {CLASP_EXT_HEARTBEAT, CH | EE, -1},
-    {CLASP_EXT_ALPN, CH | EE, CLASP_X_ALPN},
-    {CLASP_EXT_SCT, CH | CR | CT, -1},
-    {CLASP_EXT_CLIENT_CERT_TYPE, CH | EE, -1},
-    {CLASP_EXT_SERVER_CERT_TYPE, CH | EE, -1},
+    {CLASP_EXT_USE_SRTP, CH | EE | SH12, -1},
+    {CLASP_EXT_HEARTBEAT, CH | EE | SH12, -1},
+    {CLASP_EXT_ALPN, CH | EE | SH12, CLASP_X_ALPN},
+    {CLASP_EXT_SCT, CH | CR | CT | SH12, -1},
+    {CLASP_EXT_CLIENT_CERT_TYPE, CH | EE | SH12, -1},
+    {CLASP_EXT_SERVER_CERT_TYPE, CH | EE | SH12, -1},
     {CLASP_EXT_PADDING, CH, -1},
-    {CLASP_EXT_RECORD_SIZE_LIMIT, CH | EE, -1},
+    {CLASP_EXT_RECORD_SIZE_LIMIT, CH | EE | SH12, -1},
     {CLASP_EXT_PRE_SHARED_KEY, CH | SH, CLASP_X_PRE_SHARED_KEY},
     {CLASP_EXT_EARLY_DATA, CH | EE | NST, CLASP_X_EARLY_DATA},
     {CLASP_EXT_SUPPORTED_VERSIONS, CH | SH | HRR, CLASP_X_SUPPORTED_VERSIONS},
@@ -42,11 +44,13 @@ static const ext_rule rules[] = {
     {CLASP_EXT_POST_HANDSHAKE_AUTH, CH, -1},
     {CLASP_EXT_SIGNATURE_ALGORITHMS_CERT, CH | CR, CLASP_X_SIGNATURE_ALGORITHMS_CERT},
     {CLASP_EXT_KEY_SHARE, CH | SH | HRR, CLASP_X_KEY_SHARE},
-    /* TLS 1.2-only extensions: a TLS 1.3 ClientHello may carry them. */
-    {CLASP_EXT_EC_POINT_FORMATS, CH, -1},
-    {CLASP_EXT_EXTENDED_MASTER_SECRET, CH, -1},
-    {CLASP_EXT_SESSION_TICKET, CH, -1},
-    {CLASP_EXT_RENEGOTIATION_INFO, CH, CLASP_X_RENEGOTIATION_INFO},
+    /* TLS 1.2-only extensions: a TLS 1.3 ClientHello may carry them, a
+     * TLS 1.2 ServerHello answers them (RFC 8422 §5.2, RFC 7627 §5.1,
+     * RFC 5077 §3.2, RFC 5746 §3.6). */
+    {CLASP_EXT_EC_POINT_FORMATS, CH | SH12, CLASP_X_EC_POINT_FORMATS},
+    {CLASP_EXT_EXTENDED_MASTER_SECRET, CH | SH12, CLASP_X_EXTENDED_MASTER_SECRET},
+    {CLASP_EXT_SESSION_TICKET, CH | SH12, -1},
+    {CLASP_EXT_RENEGOTIATION_INFO, CH | SH12, CLASP_X_RENEGOTIATION_INFO},
 };
 
 static const ext_rule *find_rule(uint16_t type)

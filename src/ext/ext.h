@@ -47,6 +47,7 @@
 #define CLASP_MSG_CT (1u << 4)
 #define CLASP_MSG_CR (1u << 5)
 #define CLASP_MSG_NST (1u << 6)
+#define CLASP_MSG_SH12 (1u << 7) /* a TLS 1.2 ServerHello (RFC 5246 §7.4.1.4) */
 
 /* Indexes of the extensions Clasp reads. */
 typedef enum {
@@ -62,6 +63,8 @@ typedef enum {
     CLASP_X_EARLY_DATA,
     CLASP_X_PSK_KEY_EXCHANGE_MODES,
     CLASP_X_RENEGOTIATION_INFO,
+    CLASP_X_EC_POINT_FORMATS,
+    CLASP_X_EXTENDED_MASTER_SECRET,
     CLASP_X_COUNT
 } clasp_ext_index;
 

@@ -11,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "engine.h"
 #include "hs/keysched.h"
+#include "hs/tls12.h"
 #include "record/record.h"
 #include "util/err.h"
 #include "wire/wire.h"
@@ -18,15 +19,19 @@
 #define CLASP_TLS12 0x0303
 #define CLASP_TLS13 0x0304
 
-/* Handshake message types (RFC 9846 §4). */
+/* Handshake message types (RFC 9846 §4; RFC 5246 §7.4 for TLS 1.2's). */
+#define CLASP_HT_HELLO_REQUEST 0
 #define CLASP_HT_CLIENT_HELLO 1
 #define CLASP_HT_SERVER_HELLO 2
 #define CLASP_HT_NEW_SESSION_TICKET 4
 #define CLASP_HT_END_OF_EARLY_DATA 5
 #define CLASP_HT_ENCRYPTED_EXTENSIONS 8
 #define CLASP_HT_CERTIFICATE 11
+#define CLASP_HT_SERVER_KEY_EXCHANGE 12
 #define CLASP_HT_CERTIFICATE_REQUEST 13
+#define CLASP_HT_SERVER_HELLO_DONE 14
 #define CLASP_HT_CERTIFICATE_VERIFY 15
+#define CLASP_HT_CLIENT_KEY_EXCHANGE 16
 #define CLASP_HT_FINISHED 20
 #define CLASP_HT_KEY_UPDATE 24
 #define CLASP_HT_MESSAGE_HASH 254
@@ -94,6 +99,7 @@ typedef struct {
     int sni_ack;              /* server: acknowledge server_name in EE */
     uint8_t peer_share[CLASP_MAX_KEX_PUB_LEN];
     size_t peer_share_len;
+    clasp_tls12_hs t12;       /* TLS 1.2 only */
     /* The message being built. */
     clasp_writer msg;
 } clasp_hs;
@@ -134,12 +140,14 @@ struct clasp_conn {
     uint8_t read_secret[CLASP_MAX_HASH_LEN];
     uint8_t write_secret[CLASP_MAX_HASH_LEN];
     uint8_t exporter_secret[CLASP_MAX_HASH_LEN];
+    uint8_t master_secret[CLASP_TLS12_MASTER_LEN]; /* TLS 1.2: for exporters */
     int key_update_pending; /* peer asked us to update (update_requested) */
     /* Closure and alerts. */
     int peer_closed;
     int close_sent;
     int alert_sent;
     int alert_received;
+    int warn_alerts; /* TLS 1.2: warning alerts in a row (RFC 5246 §7.2) */
     const char *state_name;
     int state_code;
 };
@@ -195,13 +203,21 @@ int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out);
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c);
 
 /* ---- negotiation tables (src/hs/negotiate.c) ------------------------------ */
+/* TLS 1.2 suites' authentication (RFC 8422 §2, RFC 5289 §3). */
+#define CLASP_AUTH_ANY 0 /* TLS 1.3: the suite does not say */
+#define CLASP_AUTH_ECDSA 1
+#define CLASP_AUTH_RSA 2
+
 typedef struct {
     uint16_t id;
-    clasp_hash_id hash;
+    clasp_hash_id hash; /* TLS 1.3: HKDF hash; TLS 1.2: PRF hash */
     clasp_aead_id aead;
+    int auth;           /* CLASP_AUTH_* */
 } clasp_suite_info;
 /* The TLS 1.3 suite with this code point, or NULL when unknown. */
 const clasp_suite_info *clasp_suite13(uint16_t id);
+/* The TLS 1.2 ECDHE + AEAD suite with this code point, or NULL. */
+const clasp_suite_info *clasp_suite12(uint16_t id);
 int clasp_list_has(const uint16_t *list, size_t n, uint16_t v);
 /* 1 when scheme may sign a TLS 1.3 CertificateVerify (RFC 9846 §4.2.3:
  * not rsa_pkcs1_*, not SHA-1). */
@@ -243,5 +259,72 @@ clasp_hs_status clasp_tls13_client_step(clasp_conn *conn);
 clasp_hs_status clasp_tls13_server_step(clasp_conn *conn);
 /* Post-handshake messages (NewSessionTicket, KeyUpdate). */
 clasp_hs_status clasp_tls13_post_handshake(clasp_conn *conn);
+/* TLS 1.2 (src/hs/tls12_client.c, tls12_server.c): entered when the
+ * version negotiation in the TLS 1.3 state machines chose 0x0303, with the
+ * hello that decided it still unconsumed, and hs->state set to 0. */
+clasp_hs_status clasp_tls12_client_step(clasp_conn *conn);
+clasp_hs_status clasp_tls12_server_step(clasp_conn *conn);
+/* TLS 1.2 after the handshake: HelloRequest / ClientHello (renegotiation,
+ * refused). */
+clasp_hs_status clasp_tls12_post_handshake(clasp_conn *conn);
+/* A TLS 1.2 ChangeCipherSpec record (RFC 5246 §7.1): accepted only where
+ * the state machine waits for it; switches the read keys.  Returns 1, or 0
+ * after FATAL. */
+int clasp_tls12_on_ccs(clasp_conn *conn, const uint8_t *data, size_t len);
+/* The role's half of clasp_tls12_on_ccs(): the state check and the switch. */
+int clasp_tls12_client_ccs(clasp_conn *conn);
+int clasp_tls12_server_ccs(clasp_conn *conn);
+/* Server, answering CLASP_WAIT_CLIENT_HELLO in TLS 1.2: the suite, the
+ * identity that can serve it and the ServerKeyExchange scheme (RFC 5246
+ * §7.4.1.4.1, RFC 8422 §5.1, §5.3).  Returns 1, or 0 after FATAL. */
+int clasp_tls12_choose_identity(clasp_conn *conn, const clasp_identity *ids, size_t num_ids);
+
+/* ---- TLS 1.2 helpers both roles use (src/hs/tls12_common.c) ------------- */
+/* Each returns 1, or 0 after FATAL, unless it says otherwise. */
+/* Hash (the PRF hash) of the handshake messages so far (RFC 5246 §7.4.9).
+ * TLS 1.2 keeps the raw transcript: a CertificateVerify signs the messages
+ * themselves, with the signature scheme's hash. */
+int clasp_tls12_transcript_hash(clasp_conn *conn, uint8_t *out);
+/* RFC 5246 §7.4.2: certificate_list, the leaf first. */
+int clasp_tls12_send_certificate(clasp_conn *conn, const clasp_identity *id);
+/* Parses a Certificate into conn->peer_chain (may be empty). */
+int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body);
+/* Our signature scheme for key among the peer's list under TLS 1.2 rules
+ * (a scheme naming the key's curve first); 0 when none. */
+uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
+                                 size_t num_peer);
+/* 1 when key can authenticate a suite with auth (CLASP_AUTH_*). */
+int clasp_tls12_key_fits_auth(const EVP_PKEY *key, int auth);
+/* The ECDHE premaster secret is in hs->t12.pms: derive the master secret
+ * (RFC 7627 when hs->t12.ems, over the transcript so far), log it, and
+ * compute the key block. */
+int clasp_tls12_derive_keys(clasp_conn *conn);
+/* Switches one direction to the key block's keys (write = 1: ours). */
+int clasp_tls12_install_key(clasp_conn *conn, int write);
+/* A ChangeCipherSpec record, then our write keys (RFC 5246 §7.1). */
+int clasp_tls12_send_ccs(clasp_conn *conn);
+/* Computes and sends our Finished (RFC 5246 §7.4.9). */
+int clasp_tls12_send_finished(clasp_conn *conn);
+/* Checks the peer's Finished; sets verified.finished (principle 8). */
+int clasp_tls12_check_finished(clasp_conn *conn, const clasp_reader *body);
+/* ServerKeyExchange signature over client_random + server_random + params
+ * (RFC 8422 §5.4).  check sets verified.cert_verify. */
+int clasp_tls12_sign_params(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme,
+                            const uint8_t *params, size_t params_len, uint8_t *sig,
+                            size_t *sig_len);
+int clasp_tls12_check_params(clasp_conn *conn, uint16_t scheme, const uint8_t *params,
+                             size_t params_len, const uint8_t *sig, size_t sig_len);
+/* CertificateVerify over the handshake messages so far (RFC 5246
+ * §7.4.8).  check sets verified.cert_verify. */
+int clasp_tls12_sign_transcript(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme,
+                                uint8_t *sig, size_t *sig_len);
+int clasp_tls12_check_transcript(clasp_conn *conn, uint16_t scheme, const uint8_t *sig,
+                                 size_t sig_len);
+/* renegotiation_info with an empty renegotiated_connection (RFC 5746
+ * §3.2): 1 when body is exactly that. */
+int clasp_tls12_reneg_info_empty(clasp_reader body);
+/* ec_point_formats (RFC 8422 §5.1.2): 1 when the list is well formed and
+ * includes uncompressed; 0 otherwise (the caller raises its alert). */
+int clasp_tls12_point_formats_ok(clasp_reader body);
 
 #endif

@@ -10,6 +10,8 @@
 
 #define HSBUF_INITIAL 4096
 #define HSBUF_MAX (1u << 20)
+/* TLS 1.2 warning alerts accepted in a row (OpenSSL's MAX_WARN_ALERT_COUNT). */
+#define MAX_WARN_ALERTS 5
 /* Past this much pending output the engine asks for a flush first. */
 #define OUT_SOFT_LIMIT (64u * 1024)
 
@@ -145,19 +147,29 @@ static void handshake_finished(clasp_conn *conn)
     clasp_info(conn, SSL_CB_HANDSHAKE_DONE, 1);
 }
 
+/* One step of the state machine for the role and version: the TLS 1.3
+ * machines run until version negotiation picks TLS 1.2 (conn->version),
+ * then the TLS 1.2 ones take over. */
+static clasp_hs_status step(clasp_conn *conn)
+{
+    int tls12 = conn->version == CLASP_TLS12;
+
+    if (conn->hs_done) {
+        return tls12 ? clasp_tls12_post_handshake(conn) : clasp_tls13_post_handshake(conn);
+    }
+    if (conn->is_server) {
+        return tls12 ? clasp_tls12_server_step(conn) : clasp_tls13_server_step(conn);
+    }
+    return tls12 ? clasp_tls12_client_step(conn) : clasp_tls13_client_step(conn);
+}
+
 /* Runs handshake steps while they make progress.  Returns 0 on failure. */
 static int run_handshake(clasp_conn *conn)
 {
     for (;;) {
         clasp_hs_status st;
 
-        if (conn->hs_done) {
-            st = clasp_tls13_post_handshake(conn);
-        } else if (conn->is_server) {
-            st = clasp_tls13_server_step(conn);
-        } else {
-            st = clasp_tls13_client_step(conn);
-        }
+        st = step(conn);
         switch (st) {
         case CLASP_HS_CONTINUE:
             continue;
@@ -174,6 +186,12 @@ static int run_handshake(clasp_conn *conn)
     }
 }
 
+/* The version the message callback reports (TLS 1.3 until one is chosen). */
+static int trace_version(const clasp_conn *conn)
+{
+    return conn->version != 0 ? conn->version : CLASP_TLS13;
+}
+
 static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
 {
     clasp_reader r;
@@ -187,11 +205,22 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
     }
     conn->alert_received = (level << 8) | desc;
     if (conn->cfg.observer.msg != NULL) {
-        conn->cfg.observer.msg(conn->cfg.observer.arg, 0, CLASP_TLS13, CLASP_RT_ALERT, data, 2);
+        conn->cfg.observer.msg(conn->cfg.observer.arg, 0, trace_version(conn), CLASP_RT_ALERT,
+                               data, 2);
     }
     clasp_info(conn, SSL_CB_READ_ALERT, conn->alert_received);
     if (desc == SSL_AD_CLOSE_NOTIFY) {
         conn->peer_closed = 1;
+        return 1;
+    }
+    /* RFC 5246 §7.2: in TLS 1.2 a warning may be ignored (no_renegotiation
+     * included: we never ask to renegotiate); a stream of them is not a
+     * connection (as OpenSSL, at most 5 in a row). */
+    if (conn->version == CLASP_TLS12 && level == 1) {
+        if (++conn->warn_alerts > MAX_WARN_ALERTS) {
+            FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_TOO_MANY_WARN_ALERTS);
+            return 0;
+        }
         return 1;
     }
     /* RFC 9846 §6: user_canceled is followed by close_notify; every other
@@ -208,6 +237,11 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
  * handshake runs; anything else is unexpected_message. */
 static int on_ccs(clasp_conn *conn, const uint8_t *data, size_t len)
 {
+    /* RFC 5246 §7.1: in TLS 1.2 the CCS is a real message, switching the
+     * read keys; the TLS 1.2 state machine says whether it may come now. */
+    if (conn->version == CLASP_TLS12) {
+        return clasp_tls12_on_ccs(conn, data, len);
+    }
     if (conn->hs == NULL || !conn->hs->ccs_allowed || len != 1 || data[0] != 1) {
         FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_CCS_RECEIVED_EARLY);
         return 0;
@@ -235,6 +269,9 @@ static int dispatch_record(clasp_conn *conn)
     clasp_record *r = &conn->rec;
     int ok;
 
+    if (r->rec_type != CLASP_RT_ALERT) {
+        conn->warn_alerts = 0;
+    }
     switch (r->rec_type) {
     case CLASP_RT_APPLICATION_DATA:
         if (!conn->hs_done || r->rd.aead == NULL) {
@@ -375,7 +412,8 @@ int clasp_conn_close(clasp_conn *conn)
     }
     conn->alert_sent = (1 << 8) | SSL_AD_CLOSE_NOTIFY;
     if (conn->cfg.observer.msg != NULL) {
-        conn->cfg.observer.msg(conn->cfg.observer.arg, 1, CLASP_TLS13, CLASP_RT_ALERT, body, 2);
+        conn->cfg.observer.msg(conn->cfg.observer.arg, 1, trace_version(conn), CLASP_RT_ALERT,
+                               body, 2);
     }
     clasp_info(conn, SSL_CB_WRITE_ALERT, conn->alert_sent);
     return 1;
@@ -430,6 +468,11 @@ int clasp_conn_export(const clasp_conn *conn, const char *label, size_t label_le
 {
     if (!conn->hs_done) {
         return 0;
+    }
+    if (conn->version == CLASP_TLS12) {
+        return clasp_tls12_export(conn->cfg.crypto, conn->hash, conn->master_secret,
+                                  conn->client_random, conn->server_random, label, label_len,
+                                  context, context_len, use_context, out, out_len);
     }
     /* RFC 9846 §7.5: no context and an empty context are the same. */
     if (!use_context) {

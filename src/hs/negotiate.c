@@ -2,19 +2,40 @@
 #include "hs/conn.h"
 
 static const clasp_suite_info suites13[] = {
-    {0x1301, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM},       /* TLS_AES_128_GCM_SHA256 */
-    {0x1302, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM},       /* TLS_AES_256_GCM_SHA384 */
-    {0x1303, CLASP_HASH_SHA256, CLASP_AEAD_CHACHA20_POLY1305}, /* TLS_CHACHA20_POLY1305_SHA256 */
+    {0x1301, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM, CLASP_AUTH_ANY},
+    {0x1302, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM, CLASP_AUTH_ANY},
+    {0x1303, CLASP_HASH_SHA256, CLASP_AEAD_CHACHA20_POLY1305, CLASP_AUTH_ANY},
 };
 
-const clasp_suite_info *clasp_suite13(uint16_t id)
+/* TLS 1.2: ECDHE with AEAD only (RFC 5289 §3, RFC 7905 §2); the PRF hash
+ * is the suite's (SHA-256 unless the name says SHA384). */
+static const clasp_suite_info suites12[] = {
+    {0xc02b, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM, CLASP_AUTH_ECDSA},
+    {0xc02c, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM, CLASP_AUTH_ECDSA},
+    {0xc02f, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM, CLASP_AUTH_RSA},
+    {0xc030, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM, CLASP_AUTH_RSA},
+    {0xcca8, CLASP_HASH_SHA256, CLASP_AEAD_CHACHA20_POLY1305, CLASP_AUTH_RSA},
+    {0xcca9, CLASP_HASH_SHA256, CLASP_AEAD_CHACHA20_POLY1305, CLASP_AUTH_ECDSA},
+};
+
+static const clasp_suite_info *find_suite(const clasp_suite_info *table, size_t n, uint16_t id)
 {
-    for (size_t i = 0; i < sizeof(suites13) / sizeof(suites13[0]); i++) {
-        if (suites13[i].id == id) {
-            return &suites13[i];
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].id == id) {
+            return &table[i];
         }
     }
     return NULL;
+}
+
+const clasp_suite_info *clasp_suite13(uint16_t id)
+{
+    return find_suite(suites13, sizeof(suites13) / sizeof(suites13[0]), id);
+}
+
+const clasp_suite_info *clasp_suite12(uint16_t id)
+{
+    return find_suite(suites12, sizeof(suites12) / sizeof(suites12[0]), id);
 }
 
 int clasp_list_has(const uint16_t *list, size_t n, uint16_t v)

@@ -68,4 +68,23 @@ int clasp_tls12_export(const clasp_crypto *c, clasp_hash_id h,
                        const char *label, size_t label_len, const uint8_t *context,
                        size_t context_len, int use_context, uint8_t *out, size_t out_len);
 
+/* Handshake-only TLS 1.2 state, inside clasp_hs (wiped and freed with it). */
+#define CLASP_TLS12_MAX_LIST 32
+typedef struct {
+    uint8_t pms[64];         /* the ECDHE premaster secret (RFC 8422 §5.10) */
+    size_t pms_len;
+    clasp_tls12_keys keys;   /* the key block, once derived */
+    int ems;                 /* extended master secret in use (RFC 7627) */
+    int secure_reneg;        /* the peer indicated RFC 5746 support */
+    int expect_ccs;          /* the state machine waits for the peer's CCS */
+    /* Server: what the client offered, kept across the decision point. */
+    uint16_t client_suites[CLASP_TLS12_MAX_LIST]; /* known TLS 1.2 suites, client order */
+    size_t num_client_suites;
+    uint16_t client_groups[CLASP_TLS12_MAX_LIST];
+    size_t num_client_groups;
+    int client_sent_groups;
+    int client_sent_point_formats;
+    uint16_t sig_scheme;     /* server: the ServerKeyExchange's scheme */
+} clasp_tls12_hs;
+
 #endif

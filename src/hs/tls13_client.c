@@ -24,6 +24,22 @@ typedef enum {
 
 #define MAX_OFFERED_EXTS 16
 
+/* Signalling cipher suite values (RFC 5746 §3.3, RFC 7507 §2). */
+#define SCSV_RENEGOTIATION 0x00ff
+#define SCSV_FALLBACK 0x5600
+
+/* The versions this ClientHello offers: TLS 1.3 and/or TLS 1.2, from the
+ * configured range. */
+static int offers13(const clasp_conn *conn)
+{
+    return conn->cfg.min_version <= CLASP_TLS13 && conn->cfg.max_version >= CLASP_TLS13;
+}
+
+static int offers12(const clasp_conn *conn)
+{
+    return conn->cfg.min_version <= CLASP_TLS12 && conn->cfg.max_version >= CLASP_TLS12;
+}
+
 /* ---- ClientHello ---------------------------------------------------------- */
 
 static void put_u16_list_ext(clasp_writer *w, uint16_t type, const uint16_t *list, size_t n)
@@ -99,12 +115,41 @@ static void put_alpn(clasp_writer *w, const uint8_t *alpn, size_t len)
     clasp_wr_close(w, &ext);
 }
 
-static void put_supported_versions(clasp_writer *w)
+/* RFC 9846 §4.2.1: the versions offered, highest first.  A client that
+ * offers only TLS 1.2 sends none (RFC 5246 has no such extension). */
+static void put_supported_versions(const clasp_conn *conn, clasp_writer *w)
 {
+    clasp_wr_mark ext;
+    clasp_wr_mark list;
+
+    if (!offers13(conn)) {
+        return;
+    }
     clasp_wr_u16(w, CLASP_EXT_SUPPORTED_VERSIONS);
-    clasp_wr_u16(w, 3);
-    clasp_wr_u8(w, 2);
+    clasp_wr_open_u16(w, &ext);
+    clasp_wr_open_u8(w, &list);
     clasp_wr_u16(w, CLASP_TLS13);
+    if (offers12(conn)) {
+        clasp_wr_u16(w, CLASP_TLS12);
+    }
+    clasp_wr_close(w, &list);
+    clasp_wr_close(w, &ext);
+}
+
+/* What TLS 1.2 needs in the ClientHello: ec_point_formats with
+ * uncompressed only (RFC 8422 §5.1.2) and extended_master_secret (RFC
+ * 7627 §5.1).  Secure renegotiation is signalled with the SCSV. */
+static void put_tls12_extensions(const clasp_conn *conn, clasp_writer *w)
+{
+    if (!offers12(conn)) {
+        return;
+    }
+    clasp_wr_u16(w, CLASP_EXT_EC_POINT_FORMATS);
+    clasp_wr_u16(w, 2);
+    clasp_wr_u8(w, 1);
+    clasp_wr_u8(w, 0);
+    clasp_wr_u16(w, CLASP_EXT_EXTENDED_MASTER_SECRET);
+    clasp_wr_u16(w, 0);
 }
 
 static void put_cookie(clasp_conn *conn, clasp_writer *w)
@@ -137,8 +182,9 @@ static int put_extensions(clasp_conn *conn, clasp_writer *w)
     if (conn->hs->cookie_len > 0) {
         put_cookie(conn, w);
     }
-    put_supported_versions(w);
-    if (!put_key_share(conn, w)) {
+    put_tls12_extensions(conn, w);
+    put_supported_versions(conn, w);
+    if (offers13(conn) && !put_key_share(conn, w)) {
         return 0;
     }
     return clasp_wr_close(w, &exts);
@@ -157,23 +203,54 @@ static size_t offered_list(const clasp_conn *conn, uint16_t *out)
     if (conn->cfg.alpn_len > 0) {
         out[n++] = CLASP_EXT_ALPN;
     }
-    out[n++] = CLASP_EXT_SUPPORTED_VERSIONS;
-    out[n++] = CLASP_EXT_KEY_SHARE;
+    if (offers13(conn)) {
+        out[n++] = CLASP_EXT_SUPPORTED_VERSIONS;
+        out[n++] = CLASP_EXT_KEY_SHARE;
+    }
+    if (offers12(conn)) {
+        out[n++] = CLASP_EXT_EC_POINT_FORMATS;
+        out[n++] = CLASP_EXT_EXTENDED_MASTER_SECRET;
+        /* RFC 5746 §3.6: the answer to the SCSV. */
+        out[n++] = CLASP_EXT_RENEGOTIATION_INFO;
+    }
     return n;
 }
 
-static int put_suites(clasp_conn *conn, clasp_writer *w)
+/* The configured suites of one version that libcrypto can run. */
+static size_t put_suite_list(clasp_conn *conn, clasp_writer *w, const uint16_t *ids, size_t num,
+                             const clasp_suite_info *(*lookup)(uint16_t))
 {
-    clasp_wr_mark list;
     size_t n = 0;
 
-    clasp_wr_open_u16(w, &list);
-    for (size_t i = 0; i < conn->cfg.num_suites; i++) {
-        const clasp_suite_info *s = clasp_suite13(conn->cfg.suites[i]);
+    for (size_t i = 0; i < num; i++) {
+        const clasp_suite_info *s = lookup(ids[i]);
         if (s != NULL && clasp_aead_available(conn->cfg.crypto, s->aead)) {
             clasp_wr_u16(w, s->id);
             n++;
         }
+    }
+    return n;
+}
+
+/* TLS 1.3 suites, then TLS 1.2's, then the signalling values: secure
+ * renegotiation (RFC 5746 §3.4) and, when asked, TLS_FALLBACK_SCSV (RFC
+ * 7507 §4).  Returns 0 when no real suite is offered. */
+static int put_suites(clasp_conn *conn, clasp_writer *w)
+{
+    const clasp_config *cfg = &conn->cfg;
+    clasp_wr_mark list;
+    size_t n = 0;
+
+    clasp_wr_open_u16(w, &list);
+    if (offers13(conn)) {
+        n += put_suite_list(conn, w, cfg->suites, cfg->num_suites, clasp_suite13);
+    }
+    if (offers12(conn)) {
+        n += put_suite_list(conn, w, cfg->suites12, cfg->num_suites12, clasp_suite12);
+        clasp_wr_u16(w, SCSV_RENEGOTIATION);
+    }
+    if (cfg->send_fallback_scsv) {
+        clasp_wr_u16(w, SCSV_FALLBACK);
     }
     clasp_wr_close(w, &list);
     return n > 0;
@@ -209,10 +286,10 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
     clasp_hs *hs = conn->hs;
     const clasp_config *cfg = &conn->cfg;
 
-    if (cfg->max_version < CLASP_TLS13 || cfg->min_version > CLASP_TLS13) {
+    if (!offers13(conn) && !offers12(conn)) {
         return FATAL(conn, -1, SSL_R_NO_PROTOCOLS_AVAILABLE);
     }
-    if (cfg->num_groups == 0 || !clasp_kex_supported(cfg->groups[0])) {
+    if (cfg->num_groups == 0 || (offers13(conn) && !clasp_kex_supported(cfg->groups[0]))) {
         return FATAL(conn, -1, SSL_R_NO_SUITABLE_GROUPS);
     }
     hs->kex_group = cfg->groups[0];
@@ -220,8 +297,8 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
         return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
     }
     /* RFC 9846 Appendix D.4: middlebox compatibility sends a fresh
-     * 32-byte legacy_session_id. */
-    if (cfg->middlebox_compat) {
+     * 32-byte legacy_session_id (a TLS 1.3 offer only). */
+    if (cfg->middlebox_compat && offers13(conn)) {
         hs->session_id_len = 32;
         if (!clasp_rand_bytes(cfg->crypto, hs->session_id, 32)) {
             return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
@@ -247,7 +324,8 @@ static int check_selected_version(clasp_conn *conn, const clasp_exts *exts)
     uint16_t v;
 
     if (!exts->present[CLASP_X_SUPPORTED_VERSIONS]) {
-        /* A TLS 1.2 (or older) ServerHello: this client speaks only 1.3. */
+        /* A TLS 1.2 (or older) ServerHello where TLS 1.2 was not offered,
+         * or after our HelloRetryRequest chose TLS 1.3. */
         FATAL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
         return 0;
     }
@@ -464,6 +542,25 @@ static clasp_hs_status process_server_hello(clasp_conn *conn, const clasp_server
     return CLASP_HS_CONTINUE;
 }
 
+/* 1 when the extensions block has no supported_versions: the ServerHello
+ * of a TLS 1.2 (or older) server (RFC 9846 §4.2.1).  A malformed block
+ * counts as TLS 1.3 here; the TLS 1.3 checks then report it. */
+static int is_legacy_server_hello(clasp_reader block)
+{
+    while (!clasp_rd_done(&block)) {
+        uint16_t type;
+        clasp_reader body;
+
+        if (!clasp_rd_u16(&block, &type) || !clasp_rd_u16_prefixed(&block, &body)) {
+            return 0;
+        }
+        if (type == CLASP_EXT_SUPPORTED_VERSIONS) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static clasp_hs_status do_read_server_hello(clasp_conn *conn)
 {
     clasp_reader body;
@@ -477,6 +574,14 @@ static clasp_hs_status do_read_server_hello(clasp_conn *conn)
     }
     if (!clasp_sh_parse(&body, &sh, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
+    }
+    /* A TLS 1.2 answer to a ClientHello that offered TLS 1.2 (and not to
+     * the ClientHello our HelloRetryRequest asked for): tls12_client.c
+     * reads this ServerHello again from its first state. */
+    if (offers12(conn) && !conn->hs->hrr_done && is_legacy_server_hello(sh.extensions)) {
+        conn->version = CLASP_TLS12;
+        conn->hs->state = 0;
+        return CLASP_HS_CONTINUE;
     }
     if (!check_server_hello_common(conn, &sh, &exts)) {
         return CLASP_HS_FAIL;

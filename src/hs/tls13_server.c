@@ -74,10 +74,30 @@ static int read_u16_vector(clasp_reader body, clasp_reader *list)
 
 /* ---- ClientHello: version, compression, cipher suite ------------------------- */
 
-/* RFC 9846 §4.2.1: supported_versions alone decides; it must offer TLS 1.3
- * and our range must include it.  A ClientHello without it comes from a
- * TLS 1.2 or older client, which this server does not serve (yet):
- * protocol_version (Appendix D.2). */
+static int version_allowed(const clasp_config *cfg, uint16_t v)
+{
+    return cfg->min_version <= v && v <= cfg->max_version;
+}
+
+/* No supported_versions: a TLS 1.2 or older client, whose legacy_version is
+ * its highest version (RFC 5246 Appendix E.1; RFC 9846 §4.2.1: such a
+ * ClientHello negotiates TLS 1.2 or prior, even with legacy_version
+ * 0x0304).  Below TLS 1.2 Clasp has nothing: protocol_version (§D.2). */
+static int choose_legacy_version(clasp_conn *conn, const client_hello *c)
+{
+    if (!c->second && c->ch.legacy_version >= CLASP_TLS12 &&
+        version_allowed(&conn->cfg, CLASP_TLS12)) {
+        conn->version = CLASP_TLS12;
+        return 1;
+    }
+    return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
+}
+
+/* RFC 9846 §4.2.1: supported_versions alone decides when present: TLS 1.3
+ * when it is offered and our range allows it, else TLS 1.2 on the same
+ * terms (conn->version = 0x0303 hands the ClientHello to tls12_server.c);
+ * nothing shared is protocol_version.  The answer to our HelloRetryRequest
+ * must stay with TLS 1.3. */
 static int check_version(clasp_conn *conn, const client_hello *c)
 {
     const clasp_config *cfg = &conn->cfg;
@@ -88,15 +108,19 @@ static int check_version(clasp_conn *conn, const client_hello *c)
         return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_BAD_LEGACY_VERSION);
     }
     if (!c->exts.present[CLASP_X_SUPPORTED_VERSIONS]) {
-        return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
+        return choose_legacy_version(conn, c);
     }
     /* ProtocolVersion versions<2..254>; unknown versions are ignored. */
     if (!clasp_rd_u8_prefixed(&body, &list) || !clasp_rd_done(&body) ||
         clasp_rd_left(&list) < 2 || clasp_rd_left(&list) % 2 != 0) {
         return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
     }
-    if (u16_index(list, CLASP_TLS13) < 0 || cfg->min_version > CLASP_TLS13 ||
-        cfg->max_version < CLASP_TLS13) {
+    if (u16_index(list, CLASP_TLS13) < 0 || !version_allowed(cfg, CLASP_TLS13)) {
+        if (!c->second && u16_index(list, CLASP_TLS12) >= 0 &&
+            version_allowed(cfg, CLASP_TLS12)) {
+            conn->version = CLASP_TLS12;
+            return 1;
+        }
         return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
     }
     /* RFC 9846 §4.1.2: a TLS 1.3 ClientHello has legacy_version 0x0303. */
@@ -460,7 +484,15 @@ static int process_client_hello(clasp_conn *conn, clasp_reader *body, int second
     if (!clasp_ext_parse(&block, CLASP_MSG_CH, NULL, 0, &c.exts, &alert, &reason)) {
         return FAIL(conn, alert, reason);
     }
-    return check_version(conn, &c) && check_compression(conn, &c) && choose_suite(conn, &c) &&
+    if (!check_version(conn, &c)) {
+        return 0;
+    }
+    /* TLS 1.2: what both versions read alike is read here; the rest of the
+     * ClientHello is tls12_server.c's (RFC 5246 §7.4.1.2). */
+    if (conn->version == CLASP_TLS12) {
+        return read_server_name(conn, &c) && read_alpn(conn, &c) && read_session_id(conn, &c);
+    }
+    return check_compression(conn, &c) && choose_suite(conn, &c) &&
            check_extension_rules(conn, &c) && read_sigalgs(conn, &c) &&
            choose_group(conn, &c) && read_server_name(conn, &c) && read_alpn(conn, &c) &&
            read_session_id(conn, &c);
@@ -476,7 +508,16 @@ static clasp_hs_status do_read_client_hello(clasp_conn *conn)
     if (st != CLASP_HS_CONTINUE) {
         return st;
     }
-    if (!process_client_hello(conn, &body, 0) || !clasp_hs_consume(conn)) {
+    if (!process_client_hello(conn, &body, 0)) {
+        return CLASP_HS_FAIL;
+    }
+    /* TLS 1.2 negotiated: clasp_tls12_server_step() starts over with this
+     * ClientHello, still unconsumed, in its first state. */
+    if (conn->version == CLASP_TLS12) {
+        conn->hs->state = 0;
+        return CLASP_HS_CONTINUE;
+    }
+    if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     /* RFC 9846 §5: from the first ClientHello on, a peer CCS is dropped. */
@@ -576,6 +617,10 @@ void clasp_conn_client_hello_done(clasp_conn *conn, const clasp_identity *ids, s
     }
     /* The identity goes last: hs->identity marks the decision as made. */
     if (!accept_alpn(conn, alpn, alpn_len)) {
+        return;
+    }
+    if (conn->version == CLASP_TLS12) {
+        clasp_tls12_choose_identity(conn, ids, num_ids);
         return;
     }
     choose_identity(conn, ids, num_ids);

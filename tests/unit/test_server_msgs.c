@@ -96,7 +96,9 @@ static clasp_config server_config(keylog_seen *k)
     memset(&cfg, 0, sizeof(cfg));
     cfg.crypto = crypto;
     cfg.is_server = 1;
-    cfg.min_version = 0x0303;
+    /* TLS 1.3 only: a TLS 1.2 ClientHello must be refused here (with 0x0303
+     * allowed it would go to the TLS 1.2 server, tests/unit/test_tls12_engine.c). */
+    cfg.min_version = 0x0304;
     cfg.max_version = 0x0304;
     cfg.suites = server_suites;
     cfg.num_suites = 3;
