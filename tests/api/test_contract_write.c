@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "helpers/contract.h"
+#include "helpers/memlink.h"
 #include "helpers/testutil.h"
 
 static const int tls13 = TLS1_3_VERSION, tls12 = TLS1_2_VERSION;
@@ -123,90 +124,26 @@ static void test_short_writes_without_retry(void **state)
 
 /* ---- by hand ----------------------------------------------------------------------------- */
 
-/* Client and server over memory BIOs; each side's BIOs behind a probe filter. */
-typedef struct {
-    SSL_CTX *cctx, *sctx;
-    SSL *c, *s;
-    BIO *c_in, *c_out, *s_in, *s_out;
-    clasp_probe_stats cio, sio;
-} wlink;
-
-static BIO *mem(void)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    assert_non_null(b);
-    BIO_set_mem_eof_return(b, -1);
-    return b;
-}
-
-static void attach(SSL *ssl, BIO **in, BIO **out, clasp_probe_stats *st)
-{
-    clasp_probe_stats_init(st);
-    *in = mem();
-    *out = mem();
-    BIO *r = clasp_probe_bio_new(*in, st), *w = clasp_probe_bio_new(*out, st);
-    assert_non_null(r);
-    assert_non_null(w);
-    SSL_set0_rbio(ssl, r);
-    SSL_set0_wbio(ssl, w);
-}
-
-/* Moves everything written so far to the other side; returns the number of bytes moved. */
-static size_t move(wlink *l)
-{
-    BIO *from[2] = {l->c_out, l->s_out}, *to[2] = {l->s_in, l->c_in};
-    size_t total = 0;
-    unsigned char buf[4096];
-    for (int i = 0; i < 2; i++) {
-        int n;
-        while ((n = BIO_read(from[i], buf, sizeof(buf))) > 0) {
-            assert_int_equal(BIO_write(to[i], buf, n), n);
-            total += (size_t)n;
-        }
-    }
-    return total;
-}
+typedef clasp_ml wlink;
 
 static void wlink_init(wlink *l, int version)
 {
-    memset(l, 0, sizeof(*l));
-    l->sctx = clasp_ct_server_ctx(version, CLASP_TEST_KEY_P256, 0);
-    l->cctx = clasp_ct_client_ctx(version, 0);
-    assert_non_null(l->sctx);
-    assert_non_null(l->cctx);
-    l->c = SSL_new(l->cctx);
-    l->s = SSL_new(l->sctx);
-    assert_non_null(l->c);
-    assert_non_null(l->s);
-    SSL_set_connect_state(l->c);
-    SSL_set_accept_state(l->s);
-    attach(l->c, &l->c_in, &l->c_out, &l->cio);
-    attach(l->s, &l->s_in, &l->s_out, &l->sio);
+    assert_true(clasp_ml_init(l, version, CLASP_TEST_KEY_P256, 0));
 }
 
 static void wlink_handshake(wlink *l)
 {
-    int c = 0, s = 0;
-    for (int i = 0; i < 20 && !(c == 1 && s == 1); i++) {
-        ERR_clear_error();
-        c = c == 1 ? 1 : SSL_do_handshake(l->c);
-        s = s == 1 ? 1 : SSL_do_handshake(l->s);
-        move(l);
-    }
-    assert_int_equal(c, 1);
-    assert_int_equal(s, 1);
-    /* TLS 1.3 tickets and the like reach the client before the tests start counting. */
-    unsigned char b;
-    assert_int_equal(SSL_read(l->c, &b, 1), -1);
-    ERR_clear_error();
+    assert_true(clasp_ml_handshake(l));
+}
+
+static size_t move(wlink *l)
+{
+    return clasp_ml_move(l);
 }
 
 static void wlink_free(wlink *l)
 {
-    SSL_free(l->c);
-    SSL_free(l->s);
-    SSL_CTX_free(l->cctx);
-    SSL_CTX_free(l->sctx);
+    clasp_ml_free(l);
 }
 
 /* Asserts -1 and SSL_ERROR_WANT_WRITE with an empty error queue. */

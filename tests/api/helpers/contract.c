@@ -487,6 +487,7 @@ static direction *out_dir(side *s)
 }
 
 static void assemble(side *from, const unsigned char *p, size_t n);
+static int take_output(side *s);
 
 static int transport_raw(side *s, const unsigned char *p, size_t n)
 {
@@ -502,7 +503,16 @@ static int transport_close(side *s)
     if (clasp_ct_transport_is_socket(s->run->cfg.transport)) {
         return shutdown(s->fd, SHUT_WR) == 0;
     }
-    out_dir(s)->closed = 1;
+    direction *d = out_dir(s);
+    take_output(s);
+    if (d->have > 0) {
+        /* A record cut short by the close: the peer gets its first bytes, then EOF. */
+        if (!queue_push(&d->q, d->rec, d->have)) {
+            return 0;
+        }
+        d->have = 0;
+    }
+    d->closed = 1;
     return 1;
 }
 
@@ -537,7 +547,7 @@ static int advance(side *s)
 static int expected_failure(side *s, const char *fn, int r, int err)
 {
     const clasp_ct_step *st = cur(s);
-    int want_ret = err == SSL_ERROR_ZERO_RETURN && st->kind == CLASP_CT_READ ? 0 : -1;
+    int want_ret = st->arg;
     if (err != st->expect_err) {
         return fail(s, "%s returned %d with %s, expected %s", fn, r, err_name(err),
                     err_name(st->expect_err));
@@ -546,8 +556,12 @@ static int expected_failure(side *s, const char *fn, int r, int err)
         return fail(s, "%s failed with %s but returned %d, expected %d", fn, err_name(err), r,
                     want_ret);
     }
-    unsigned long e = ERR_get_error();
+    /* The failure's reason comes last; only lower-layer (libcrypto) causes may precede it. */
+    unsigned long e = ERR_peek_last_error(), other = 0, x;
     char text[200] = "(none)";
+    while ((x = ERR_get_error()) != 0 && x != e) {
+        other = ERR_GET_LIB(x) == ERR_LIB_SSL ? x : other;
+    }
     if (e != 0) {
         ERR_error_string_n(e, text, sizeof(text));
     }
@@ -556,12 +570,16 @@ static int expected_failure(side *s, const char *fn, int r, int err)
                     text);
     }
     if (st->expect_reason != 0 &&
-        (ERR_GET_LIB(e) != ERR_LIB_SSL || ERR_GET_REASON(e) != st->expect_reason)) {
+        (ERR_GET_LIB(e) != ERR_LIB_SSL || (ERR_GET_REASON(e) != st->expect_reason &&
+                                           (st->alt_reason == 0 ||
+                                            ERR_GET_REASON(e) != st->alt_reason)))) {
         return fail(s, "%s: error %s, expected SSL reason %d", fn, text, st->expect_reason);
     }
-    if (ERR_peek_error() != 0) {
-        return fail(s, "%s: more than one error on the queue", fn);
+    if (other != 0) {
+        ERR_error_string_n(other, text, sizeof(text));
+        return fail(s, "%s: a second SSL error on the queue: %s", fn, text);
     }
+    s->res->last_error = e;
     return advance(s);
 }
 

@@ -100,10 +100,16 @@ typedef enum {
 
 /*
  * One step. By default it must succeed. With expect_err != 0 its SSL call must instead end
- * with that SSL_get_error value (and ret -1, or 0 for SSL_ERROR_ZERO_RETURN from SSL_read),
- * after only WANT_* before; with expect_reason != 0 the error queue must hold exactly one
- * error, ERR_LIB_SSL + expect_reason; with expect_reason == 0 it must be empty. The step
- * then counts as done and the script goes on.
+ * with that SSL_get_error value and return `arg`, after only WANT_* before; with
+ * expect_reason != 0 the error queue must hold exactly one ERR_LIB_SSL error, last:
+ * expect_reason (or alt_reason, if not 0), preceded by nothing but lower-layer causes (OpenSSL
+ * 3.0 queues the provider's "cipher operation failed" before a TLS 1.2 bad_record_mac); with
+ * expect_reason == 0 the queue must be empty. The step then counts as done and the script
+ * goes on.
+ *
+ * alt_reason is for a peer's alert that a full transport may swallow: a side that fails
+ * sends its alert once, and on a BIO that cannot take it at that moment it is lost (OpenSSL
+ * and Clasp alike); the failing side then closes, and the peer sees EOF instead.
  */
 typedef struct {
     clasp_ct_kind kind;
@@ -112,26 +118,30 @@ typedef struct {
     int expect_err;
     int expect_reason;
     const unsigned char *raw;
+    int alt_reason;
 } clasp_ct_step;
 
 /* Step constructors for the scripts' static tables. */
-#define CT_HS {CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL}
-#define CT_CONNECT {CLASP_CT_CONNECT, 0, 0, 0, 0, NULL}
-#define CT_ACCEPT {CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL}
-#define CT_HS_STEP(min_written) {CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL}
-#define CT_HS_FAILS(err, reason) {CLASP_CT_HANDSHAKE, 0, 0, (err), (reason), NULL}
-#define CT_WRITE(n) {CLASP_CT_WRITE, (n), 0, 0, 0, NULL}
-#define CT_READ(n) {CLASP_CT_READ, (n), 0, 0, 0, NULL}
-#define CT_READ_FAILS(err, reason) {CLASP_CT_READ, 1, 0, (err), (reason), NULL}
-#define CT_READ_EOF {CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL}
-#define CT_SHUTDOWN(ret) {CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL}
-#define CT_KEY_UPDATE(type) {CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL}
-#define CT_EXPECT_SHUTDOWN(flags) {CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL}
-#define CT_EXPECT_DONE {CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL}
-#define CT_RAW(bytes) {CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes)}
-#define CT_CLOSE {CLASP_CT_CLOSE, 0, 0, 0, 0, NULL}
-#define CT_RESET {CLASP_CT_RESET, 0, 0, 0, 0, NULL}
-#define CT_END {CLASP_CT_END, 0, 0, 0, 0, NULL}
+#define CT_HS {CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL, 0}
+#define CT_CONNECT {CLASP_CT_CONNECT, 0, 0, 0, 0, NULL, 0}
+#define CT_ACCEPT {CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL, 0}
+#define CT_HS_STEP(min_written) {CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL, 0}
+#define CT_HS_FAILS(err, reason) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, 0}
+#define CT_WRITE(n) {CLASP_CT_WRITE, (n), 0, 0, 0, NULL, 0}
+#define CT_READ(n) {CLASP_CT_READ, (n), 0, 0, 0, NULL, 0}
+#define CT_READ_FAILS(ret, err, reason) {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, 0}
+#define CT_HS_FAILS_ALT(err, reason, alt) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, (alt)}
+#define CT_READ_FAILS_ALT(ret, err, reason, alt)                                                  \
+    {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, (alt)}
+#define CT_READ_EOF {CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL, 0}
+#define CT_SHUTDOWN(ret) {CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL, 0}
+#define CT_KEY_UPDATE(type) {CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL, 0}
+#define CT_EXPECT_SHUTDOWN(flags) {CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL, 0}
+#define CT_EXPECT_DONE {CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL, 0}
+#define CT_RAW(bytes) {CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes), 0}
+#define CT_CLOSE {CLASP_CT_CLOSE, 0, 0, 0, 0, NULL, 0}
+#define CT_RESET {CLASP_CT_RESET, 0, 0, 0, 0, NULL, 0}
+#define CT_END {CLASP_CT_END, 0, 0, 0, 0, NULL, 0}
 
 /* ---- transcripts ------------------------------------------------------------------------- */
 
@@ -200,6 +210,7 @@ typedef struct {
     unsigned long want_read, want_write, probes;
     clasp_ct_transcript transcript;
     clasp_probe_stats io; /* pumped transports: the SSL's BIO calls and bytes */
+    unsigned long last_error; /* the error of the last expected failure, 0 if none */
 } clasp_ct_side_result;
 
 struct clasp_ct_run {

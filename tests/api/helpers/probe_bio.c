@@ -88,8 +88,15 @@ static long probe_ctrl(BIO *b, int cmd, long larg, void *parg)
     if (cmd == BIO_CTRL_EOF && st->read_fault == CLASP_PROBE_FAULT_EOF) {
         return 1;
     }
+    if (cmd == BIO_CTRL_EOF && st->read_fault == CLASP_PROBE_FAULT_ERROR) {
+        return 0; /* an error, not the end of the stream */
+    }
     if (BIO_next(b) == NULL) {
         return 0;
+    }
+    if (cmd != BIO_CTRL_FLUSH) {
+        /* Queries (pending, eof ...) leave the last read's or write's retry state alone. */
+        return BIO_ctrl(BIO_next(b), cmd, larg, parg);
     }
     BIO_clear_retry_flags(b);
     long r = BIO_ctrl(BIO_next(b), cmd, larg, parg);
