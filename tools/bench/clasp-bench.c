@@ -38,6 +38,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "bench.h"
+
 #ifndef CLASP_BENCH_IMPL
 #define CLASP_BENCH_IMPL "unknown"
 #endif
@@ -715,18 +717,26 @@ static int prime_session(struct bench *b, struct fail *f)
 struct out {
     int n;
     struct {
-        const char *metric;
+        char metric[48];
         double v;
-    } m[32];
+    } m[40];
 };
 
 static void out_put(struct out *o, const char *metric, double v)
 {
-    if (o->n < 32) {
-        o->m[o->n].metric = metric;
+    if (o->n < 40) {
+        snprintf(o->m[o->n].metric, sizeof(o->m[o->n].metric), "%s", metric);
         o->m[o->n].v = v;
         o->n++;
     }
+}
+
+/* "floor_<part>_<unit>" */
+static void out_part(struct out *o, const struct floor_part *p, const char *unit, double v)
+{
+    char name[48];
+    snprintf(name, sizeof(name), "floor_%s_%s", p->name, unit);
+    out_put(o, name, v);
 }
 
 struct opts {
@@ -758,399 +768,27 @@ static long timed_loop(int (*fn)(void *), void *arg, double seconds, int64_t *el
     return n;
 }
 
-/* ---- the floor: the libcrypto work a TLS 1.3 handshake cannot avoid ---------------- */
-/*
- * Both sides' share of it, called directly with every algorithm fetched once:
- * two key-share generations and two derivations (RFC 9846 §4.3.8, §7.4.2), the
- * server's CertificateVerify signature and the client's check of it (§4.5.2),
- * the client's parse of the certificate (it needs the key), the key schedule
- * (§7.1: three extracts and six Derive-Secrets per side, traffic keys and IVs
- * for the handshake and application secrets (§7.3), two finished keys and two
- * Finished MACs (§4.5.3): 21 HMACs per side), the transcript hash of every
- * message on each side with the four snapshots the key schedule needs (§4.1),
- * traffic-key setup, one sealed and opened record per flight (§5.2), and
- * X509_verify_cert() when the client verifies.
- * (Section numbers are those of /work/shared/spec/rfc9846-tls13.md.)
- */
-enum fmsg { M_CH, M_SH, M_EE, M_CERT, M_CV, M_SFIN, M_CFIN, M_NUM };
-
-struct floor {
-    const struct row_def *row;
-    EVP_PKEY_CTX *kx_gen, *kx_import, *sign;
-    EVP_MD *sha256;
-    EVP_MAC *mac;
-    EVP_MAC_CTX *hmac;
-    EVP_CIPHER *cipher;
-    EVP_CIPHER_CTX *seal, *open;
-    EVP_MD_CTX *th, *snap;
-    X509_STORE *store;
-    X509 *peer; /* the client's parse of the server certificate, per handshake */
-    unsigned char *leaf_der;
-    int leaf_der_len;
-    size_t msg_len[M_NUM], msg_off[M_NUM];
-    unsigned char msgs[4096];
-    unsigned char cv_sig[512];
-    size_t cv_sig_len;
-    unsigned char digest[EVP_MAX_MD_SIZE]; /* the latest transcript snapshot */
-    unsigned char cv_th[32];               /* the transcript hash CertificateVerify covers */
-    unsigned char rec[4096 + 64];
-};
-
-static void floor_free(struct floor *fl)
+/* ---- the floor (tools/bench/floor.c) -------------------------------------------------- */
+static struct floor *floor_for(const struct row_def *r)
 {
-    EVP_PKEY_CTX_free(fl->kx_gen);
-    EVP_PKEY_CTX_free(fl->kx_import);
-    EVP_PKEY_CTX_free(fl->sign);
-    EVP_MD_free(fl->sha256);
-    EVP_MAC_CTX_free(fl->hmac);
-    EVP_MAC_free(fl->mac);
-    EVP_CIPHER_CTX_free(fl->seal);
-    EVP_CIPHER_CTX_free(fl->open);
-    EVP_CIPHER_free(fl->cipher);
-    EVP_MD_CTX_free(fl->th);
-    EVP_MD_CTX_free(fl->snap);
-    X509_STORE_free(fl->store);
-    X509_free(fl->peer);
-    OPENSSL_free(fl->leaf_der);
-    memset(fl, 0, sizeof(*fl));
-}
-
-static int kx_public(const struct floor *fl, EVP_PKEY *k, unsigned char *out, size_t *len)
-{
-    if (!fl->row->p256) {
-        *len = 32;
-        return EVP_PKEY_get_raw_public_key(k, out, len) == 1;
-    }
-    unsigned char *p = NULL;
-    size_t n = EVP_PKEY_get1_encoded_public_key(k, &p);
-    int ok = n > 0 && n <= 133;
-    if (ok) {
-        memcpy(out, p, n);
-        *len = n;
-    }
-    OPENSSL_free(p);
-    return ok;
-}
-
-static EVP_PKEY *kx_import(const struct floor *fl, unsigned char *pub, size_t len)
-{
-    if (!fl->row->p256) {
-        return EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, len);
-    }
-    char group[] = "P-256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, len),
-        OSSL_PARAM_construct_end(),
+    struct floor_cfg cfg = {
+        .p256 = r->p256,
+        .rsa = r->rsa,
+        .verify = r->verify,
+        .cipher = k_cipher_evp[r->aead],
+        .key_len = r->aead == A_AES128 ? 16 : 32,
+        .host = BENCH_HOST,
+        .key = g_id[r->rsa].key,
+        .leaf = g_id[r->rsa].leaf,
+        .ca = g_id[r->rsa].ca,
     };
-    EVP_PKEY *k = NULL;
-    if (EVP_PKEY_fromdata(fl->kx_import, &k, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        return NULL;
-    }
-    return k;
-}
-
-static int kx_derive(EVP_PKEY *own, EVP_PKEY *peer)
-{
-    unsigned char secret[80];
-    size_t len = sizeof(secret);
-    EVP_PKEY_CTX *d = EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL);
-    int ok = d != NULL && EVP_PKEY_derive_init(d) == 1 && EVP_PKEY_derive_set_peer(d, peer) == 1 &&
-             EVP_PKEY_derive(d, secret, &len) == 1;
-    EVP_PKEY_CTX_free(d);
-    return ok;
-}
-
-/* Randoms, both key shares, both derivations. */
-static int floor_kex(struct floor *fl)
-{
-    unsigned char rnd[64], cpub[133], spub[133];
-    size_t clen = 0, slen = 0;
-    EVP_PKEY *ck = NULL, *sk = NULL, *cpeer = NULL, *speer = NULL;
-    int ok = RAND_bytes(rnd, 32) == 1 && RAND_bytes(rnd + 32, 32) == 1 &&
-             EVP_PKEY_keygen(fl->kx_gen, &ck) == 1 && kx_public(fl, ck, cpub, &clen) &&
-             EVP_PKEY_keygen(fl->kx_gen, &sk) == 1 && kx_public(fl, sk, spub, &slen) &&
-             (speer = kx_import(fl, cpub, clen)) != NULL && kx_derive(sk, speer) &&
-             (cpeer = kx_import(fl, spub, slen)) != NULL && kx_derive(ck, cpeer);
-    EVP_PKEY_free(ck);
-    EVP_PKEY_free(sk);
-    EVP_PKEY_free(cpeer);
-    EVP_PKEY_free(speer);
-    return ok;
-}
-
-static int th_add(struct floor *fl, enum fmsg m)
-{
-    return EVP_DigestUpdate(fl->th, fl->msgs + fl->msg_off[m], fl->msg_len[m]) == 1;
-}
-
-static int th_snapshot(struct floor *fl)
-{
-    return EVP_MD_CTX_copy_ex(fl->snap, fl->th) == 1 && EVP_DigestFinal_ex(fl->snap, fl->digest, NULL) == 1;
-}
-
-/* One side's transcript: every message, snapshots after SH, Certificate, CV, server Finished. */
-static int floor_transcript_side(struct floor *fl)
-{
-    return EVP_DigestInit_ex2(fl->th, fl->sha256, NULL) == 1 && th_add(fl, M_CH) && th_add(fl, M_SH) &&
-           th_snapshot(fl) && th_add(fl, M_EE) && th_add(fl, M_CERT) && th_snapshot(fl) &&
-           th_add(fl, M_CV) && th_snapshot(fl) && th_add(fl, M_SFIN) && th_snapshot(fl) &&
-           th_add(fl, M_CFIN);
-}
-
-static int floor_transcript(struct floor *fl)
-{
-    return floor_transcript_side(fl) && floor_transcript_side(fl);
-}
-
-static int hmac_once(struct floor *fl, const unsigned char *key, const unsigned char *data, size_t len,
-                     unsigned char *out)
-{
-    size_t outl = 0;
-    return EVP_MAC_init(fl->hmac, key, 32, NULL) == 1 && EVP_MAC_update(fl->hmac, data, len) == 1 &&
-           EVP_MAC_final(fl->hmac, out, &outl, 32) == 1;
-}
-
-/* HKDF-Expand-Label for outputs up to one hash length: a single HMAC (RFC 9846 §7.1). */
-static int expand_label(struct floor *fl, const unsigned char *secret, const char *label, size_t out_len,
-                        unsigned char *out)
-{
-    unsigned char info[2 + 1 + 255 + 1 + 32 + 1];
-    size_t ll = 6 + strlen(label), n = 0;
-    info[n++] = (unsigned char)(out_len >> 8);
-    info[n++] = (unsigned char)out_len;
-    info[n++] = (unsigned char)ll;
-    memcpy(info + n, "tls13 ", 6);
-    memcpy(info + n + 6, label, ll - 6);
-    n += ll;
-    info[n++] = 32;
-    memcpy(info + n, fl->digest, 32);
-    n += 32;
-    info[n++] = 1;
-    return hmac_once(fl, secret, info, n, out);
-}
-
-/* One side's key schedule: 21 HMACs. */
-static int floor_hkdf_side(struct floor *fl)
-{
-    static const char *const traffic[] = {"c hs traffic", "s hs traffic", "c ap traffic", "s ap traffic"};
-    unsigned char zero[32] = {0}, secret[32], derived[32], t[4][32], k[32], fin[2][32];
-    size_t key_len = fl->row->aead == A_AES128 ? 16 : 32;
-    int ok = hmac_once(fl, zero, zero, 32, secret) && expand_label(fl, secret, "derived", 32, derived) &&
-             hmac_once(fl, derived, fl->digest, 32, secret) && /* handshake secret */
-             expand_label(fl, secret, traffic[0], 32, t[0]) && expand_label(fl, secret, traffic[1], 32, t[1]) &&
-             expand_label(fl, secret, "derived", 32, derived) &&
-             hmac_once(fl, derived, zero, 32, secret) && /* master secret */
-             expand_label(fl, secret, traffic[2], 32, t[2]) && expand_label(fl, secret, traffic[3], 32, t[3]);
-    for (int i = 0; ok && i < 4; i++) {
-        ok = expand_label(fl, t[i], "key", key_len, k) && expand_label(fl, t[i], "iv", 12, k);
-    }
-    for (int i = 0; ok && i < 2; i++) {
-        ok = expand_label(fl, t[i], "finished", 32, fin[i]) && hmac_once(fl, fin[i], fl->digest, 32, k);
-    }
-    return ok;
-}
-
-static int floor_hkdf(struct floor *fl)
-{
-    return floor_hkdf_side(fl) && floor_hkdf_side(fl);
-}
-
-/* The CertificateVerify content of RFC 9846 §4.5.2, hashed. */
-static int cv_digest(struct floor *fl, unsigned char *out)
-{
-    static const char ctx[] = "TLS 1.3, server CertificateVerify";
-    unsigned char content[64 + sizeof(ctx) + 32];
-    memset(content, 0x20, 64);
-    memcpy(content + 64, ctx, sizeof(ctx)); /* with its 0 separator */
-    memcpy(content + 64 + sizeof(ctx), fl->cv_th, 32);
-    return EVP_Digest(content, sizeof(content), out, NULL, fl->sha256, NULL) == 1;
-}
-
-/* ECDSA with SHA-256, or RSA-PSS with SHA-256 and a salt of the hash length (RFC 9846 §4.3.3). */
-static int sig_params(struct floor *fl, EVP_PKEY_CTX *ctx)
-{
-    if (EVP_PKEY_CTX_set_signature_md(ctx, fl->sha256) != 1) {
-        return 0;
-    }
-    if (!fl->row->rsa) {
-        return 1;
-    }
-    return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
-           EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, fl->sha256) == 1;
-}
-
-static int floor_sign(struct floor *fl)
-{
-    unsigned char dgst[32], sig[512];
-    size_t len = sizeof(sig);
-    return cv_digest(fl, dgst) && EVP_PKEY_sign_init(fl->sign) == 1 && sig_params(fl, fl->sign) &&
-           EVP_PKEY_sign(fl->sign, sig, &len, dgst, 32) == 1;
-}
-
-/* The client parses the certificate: it needs the key. */
-static int floor_parse(struct floor *fl)
-{
-    const unsigned char *p = fl->leaf_der;
-    X509_free(fl->peer);
-    fl->peer = d2i_X509(NULL, &p, fl->leaf_der_len);
-    return fl->peer != NULL && X509_get0_pubkey(fl->peer) != NULL;
-}
-
-/* The client checks the CertificateVerify with the key of the certificate it parsed. */
-static int floor_verify(struct floor *fl)
-{
-    unsigned char dgst[32];
-    EVP_PKEY_CTX *v = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(fl->peer), NULL);
-    int ok = v != NULL && cv_digest(fl, dgst) && EVP_PKEY_verify_init(v) == 1 && sig_params(fl, v) &&
-             EVP_PKEY_verify(v, fl->cv_sig, fl->cv_sig_len, dgst, 32) == 1;
-    EVP_PKEY_CTX_free(v);
-    return ok;
-}
-
-/* X509_verify_cert() as a client sets it up: ssl_server purpose, the host name. */
-static int floor_chain(struct floor *fl)
-{
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    int ok = ctx != NULL && X509_STORE_CTX_init(ctx, fl->store, fl->peer, NULL) == 1 &&
-             X509_STORE_CTX_set_default(ctx, "ssl_server") == 1 &&
-             X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(ctx), BENCH_HOST, 0) == 1 &&
-             X509_verify_cert(ctx) == 1;
-    X509_STORE_CTX_free(ctx);
-    return ok;
-}
-
-static int aead_record(struct floor *fl, size_t len)
-{
-    unsigned char iv[12] = {1}, aad[5] = {23, 3, 3, 0, 0}, tag[16];
-    int outl = 0, fin = 0;
-    aad[3] = (unsigned char)((len + 16) >> 8);
-    aad[4] = (unsigned char)(len + 16);
-    int ok = EVP_EncryptInit_ex2(fl->seal, NULL, NULL, iv, NULL) == 1 &&
-             EVP_EncryptUpdate(fl->seal, NULL, &outl, aad, 5) == 1 &&
-             EVP_EncryptUpdate(fl->seal, fl->rec, &outl, fl->msgs, (int)len) == 1 &&
-             EVP_EncryptFinal_ex(fl->seal, fl->rec + outl, &fin) == 1 &&
-             EVP_CIPHER_CTX_ctrl(fl->seal, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1;
-    ok = ok && EVP_DecryptInit_ex2(fl->open, NULL, NULL, iv, NULL) == 1 &&
-         EVP_DecryptUpdate(fl->open, NULL, &outl, aad, 5) == 1 &&
-         EVP_DecryptUpdate(fl->open, fl->rec, &outl, fl->rec, (int)len) == 1 &&
-         EVP_CIPHER_CTX_ctrl(fl->open, EVP_CTRL_AEAD_SET_TAG, 16, tag) == 1 &&
-         EVP_DecryptFinal_ex(fl->open, fl->rec + outl, &fin) == 1;
-    return ok;
-}
-
-/* Eight traffic-key installations (handshake and application, both directions, both
- * sides) and one record per flight, sealed by one side and opened by the other. */
-static int floor_aead(struct floor *fl)
-{
-    unsigned char key[32] = {7};
-    size_t flight = fl->msg_len[M_EE] + fl->msg_len[M_CERT] + fl->msg_len[M_CV] + fl->msg_len[M_SFIN] + 1;
-    int ok = 1;
-    for (int i = 0; ok && i < 2; i++) {
-        ok = EVP_EncryptInit_ex2(fl->seal, fl->cipher, key, NULL, NULL) == 1 &&
-             EVP_DecryptInit_ex2(fl->open, fl->cipher, key, NULL, NULL) == 1 &&
-             aead_record(fl, i == 0 ? flight : fl->msg_len[M_CFIN] + 1);
-    }
-    for (int i = 0; ok && i < 2; i++) {
-        ok = EVP_EncryptInit_ex2(fl->seal, fl->cipher, key, NULL, NULL) == 1 &&
-             EVP_DecryptInit_ex2(fl->open, fl->cipher, key, NULL, NULL) == 1;
-    }
-    return ok;
-}
-
-static int floor_handshake(struct floor *fl)
-{
-    return floor_kex(fl) && floor_transcript(fl) && floor_hkdf(fl) && floor_sign(fl) && floor_parse(fl) &&
-           floor_verify(fl) &&
-           (!fl->row->verify || floor_chain(fl)) && floor_aead(fl);
-}
-
-/* Message sizes of a typical handshake with this certificate: the hash and AEAD work follow them. */
-static void floor_messages(struct floor *fl)
-{
-    size_t share = fl->row->p256 ? 65 : 32;
-    fl->msg_len[M_CH] = 220 + share;
-    fl->msg_len[M_SH] = 58 + share;
-    fl->msg_len[M_EE] = 10;
-    fl->msg_len[M_CERT] = (size_t)fl->leaf_der_len + 13;
-    fl->msg_len[M_CV] = fl->cv_sig_len + 8;
-    fl->msg_len[M_SFIN] = 36;
-    fl->msg_len[M_CFIN] = 36;
-    size_t off = 0;
-    for (int m = 0; m < M_NUM; m++) {
-        fl->msg_off[m] = off;
-        off += fl->msg_len[m];
-    }
-    RAND_bytes(fl->msgs, (int)sizeof(fl->msgs));
-}
-
-static int floor_fetch(struct floor *fl)
-{
-    const struct row_def *r = fl->row;
-    OSSL_PARAM dig[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-                        OSSL_PARAM_construct_end()};
-    fl->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    fl->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    fl->hmac = fl->mac != NULL ? EVP_MAC_CTX_new(fl->mac) : NULL;
-    fl->cipher = EVP_CIPHER_fetch(NULL, k_cipher_evp[r->aead], NULL);
-    fl->seal = EVP_CIPHER_CTX_new();
-    fl->open = EVP_CIPHER_CTX_new();
-    fl->th = EVP_MD_CTX_new();
-    fl->snap = EVP_MD_CTX_new();
-    fl->kx_gen = EVP_PKEY_CTX_new_from_name(NULL, r->p256 ? "EC" : "X25519", NULL);
-    fl->kx_import = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    fl->sign = EVP_PKEY_CTX_new_from_pkey(NULL, g_id[r->rsa].key, NULL);
-    return fl->sha256 && fl->hmac && fl->cipher && fl->seal && fl->open && fl->th && fl->snap &&
-           fl->kx_gen && fl->kx_import && fl->sign && EVP_MAC_CTX_set_params(fl->hmac, dig) == 1 &&
-           EVP_PKEY_keygen_init(fl->kx_gen) == 1 &&
-           (!r->p256 || EVP_PKEY_CTX_set_group_name(fl->kx_gen, "P-256") == 1) &&
-           EVP_PKEY_fromdata_init(fl->kx_import) == 1;
-}
-
-static int floor_init(struct floor *fl, const struct row_def *r)
-{
-    memset(fl, 0, sizeof(*fl));
-    fl->row = r;
-    unsigned char dgst[32];
-    fl->cv_sig_len = sizeof(fl->cv_sig);
-    fl->leaf_der_len = i2d_X509(g_id[r->rsa].leaf, &fl->leaf_der);
-    RAND_bytes(fl->cv_th, sizeof(fl->cv_th));
-    fl->store = X509_STORE_new();
-    int ok = fl->leaf_der_len > 0 && fl->store != NULL && X509_STORE_add_cert(fl->store, g_id[r->rsa].ca) &&
-             floor_fetch(fl) && cv_digest(fl, dgst) && EVP_PKEY_sign_init(fl->sign) == 1 &&
-             sig_params(fl, fl->sign) &&
-             EVP_PKEY_sign(fl->sign, fl->cv_sig, &fl->cv_sig_len, dgst, 32) == 1;
-    if (ok) {
-        floor_messages(fl);
-        ok = floor_handshake(fl);
-    }
-    if (!ok) {
-        floor_free(fl);
-    }
-    return ok;
+    return clasp_floor_new(&cfg);
 }
 
 static int floor_fn(void *arg)
 {
-    return floor_handshake(arg);
+    return clasp_floor_handshake(arg);
 }
-
-struct floor_part {
-    const char *metric, *allocs_metric;
-    int (*fn)(struct floor *);
-};
-
-static const struct floor_part k_floor_parts[] = {
-    {"floor_kex_us", "floor_kex_allocs", floor_kex},
-    {"floor_sign_us", "floor_sign_allocs", floor_sign},
-    {"floor_parse_us", "floor_parse_allocs", floor_parse},
-    {"floor_verify_us", "floor_verify_allocs", floor_verify},
-    {"floor_chain_us", "floor_chain_allocs", floor_chain},
-    {"floor_hkdf_us", "floor_hkdf_allocs", floor_hkdf},
-    {"floor_transcript_us", "floor_transcript_allocs", floor_transcript},
-    {"floor_aead_us", "floor_aead_allocs", floor_aead},
-};
 
 static const struct floor_part *g_part;
 static struct floor *g_part_floor;
@@ -1164,28 +802,28 @@ static int floor_part_fn(void *arg)
 /* Floor of a TLS 1.3 handshake row, in µs of CPU, and (--floor-detail) its parts. */
 static int measure_floor(const struct row_def *r, const struct opts *o, struct out *out, struct fail *f)
 {
-    struct floor fl;
+    struct floor *fl = floor_for(r);
     int64_t el = 0;
-    if (!floor_init(&fl, r)) {
+    if (fl == NULL) {
         fail_set(f, "floor setup failed (libcrypto)");
         return 0;
     }
-    long n = timed_loop(floor_fn, &fl, o->seconds / 2, &el);
+    long n = timed_loop(floor_fn, fl, o->seconds / 2, &el);
     if (n > 0) {
         out_put(out, "floor_us", (double)el / 1e3 / (double)n);
     }
-    for (size_t i = 0; n > 0 && o->floor_detail && i < sizeof(k_floor_parts) / sizeof(k_floor_parts[0]); i++) {
-        if (k_floor_parts[i].fn == floor_chain && !r->verify) {
+    for (size_t i = 0; n > 0 && o->floor_detail && i < clasp_floor_num_parts; i++) {
+        if (clasp_floor_parts[i].needs_verify && !r->verify) {
             continue;
         }
-        g_part = &k_floor_parts[i];
-        g_part_floor = &fl;
+        g_part = &clasp_floor_parts[i];
+        g_part_floor = fl;
         long m = timed_loop(floor_part_fn, NULL, o->seconds / 8, &el);
         if (m > 0) {
-            out_put(out, k_floor_parts[i].metric, (double)el / 1e3 / (double)m);
+            out_part(out, g_part, "us", (double)el / 1e3 / (double)m);
         }
     }
-    floor_free(&fl);
+    clasp_floor_free(fl);
     if (n <= 0) {
         fail_set(f, "floor handshake failed (libcrypto)");
         return 0;
@@ -1407,31 +1045,31 @@ static int mem_connection(struct bench *b, struct out *out, struct fail *f)
  * library on this libcrypto can avoid. */
 static int mem_floor(const struct row_def *r, struct out *out, struct fail *f)
 {
-    struct floor fl;
-    if (!floor_init(&fl, r)) {
+    struct floor *fl = floor_for(r);
+    if (fl == NULL) {
         fail_set(f, "floor setup failed (libcrypto)");
         return 0;
     }
-    int ok = floor_handshake(&fl) && floor_handshake(&fl); /* warm-up */
+    int ok = clasp_floor_handshake(fl) && clasp_floor_handshake(fl); /* warm-up */
     if (ok) {
         mem_begin();
         long long base = g_mem.live;
         g_mem.peak = base;
-        ok = floor_handshake(&fl);
+        ok = clasp_floor_handshake(fl);
         out_put(out, "floor_allocs", (double)g_mem.calls[SIDE_HARNESS]);
         out_put(out, "floor_peak_bytes", (double)(g_mem.peak - base));
         mem_end();
     }
-    for (size_t i = 0; ok && i < sizeof(k_floor_parts) / sizeof(k_floor_parts[0]); i++) {
-        if (k_floor_parts[i].fn == floor_chain && !r->verify) {
+    for (size_t i = 0; ok && i < clasp_floor_num_parts; i++) {
+        if (clasp_floor_parts[i].needs_verify && !r->verify) {
             continue;
         }
         mem_begin();
-        ok = k_floor_parts[i].fn(&fl);
-        out_put(out, k_floor_parts[i].allocs_metric, (double)g_mem.calls[SIDE_HARNESS]);
+        ok = clasp_floor_parts[i].fn(fl);
+        out_part(out, &clasp_floor_parts[i], "allocs", (double)g_mem.calls[SIDE_HARNESS]);
         mem_end();
     }
-    floor_free(&fl);
+    clasp_floor_free(fl);
     if (!ok) {
         fail_set(f, "floor handshake failed (libcrypto)");
     }
@@ -1551,7 +1189,7 @@ BENCH_KEEP int clasp_bench_instr_handshakes(struct bench *b, long n, struct fail
 BENCH_KEEP int clasp_bench_instr_floor(struct floor *fl, long n)
 {
     for (long i = 0; i < n; i++) {
-        if (!floor_handshake(fl)) {
+        if (!clasp_floor_handshake(fl)) {
             return 0;
         }
     }
@@ -1564,13 +1202,11 @@ static int run_instr(const char *what, long n)
     struct fail f = {{0}};
     int ok;
     if (strcmp(what, "floor") == 0) {
-        struct floor fl;
-        /* warm-up outside the collected function (floor_init ran one already) */
-        ok = floor_init(&fl, r) && floor_handshake(&fl) && floor_handshake(&fl) && floor_handshake(&fl) &&
-             clasp_bench_instr_floor(&fl, n);
-        if (fl.row != NULL) {
-            floor_free(&fl);
-        }
+        struct floor *fl = floor_for(r);
+        /* warm-up outside the collected function (clasp_floor_new ran one already) */
+        ok = fl != NULL && clasp_floor_handshake(fl) && clasp_floor_handshake(fl) &&
+             clasp_bench_instr_floor(fl, n);
+        clasp_floor_free(fl);
     } else if (strcmp(what, "handshakes") == 0) {
         struct bench b;
         ok = bench_init(&b, r, &f);
