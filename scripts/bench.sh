@@ -141,6 +141,15 @@ run_instr() {
     for n in clasp openssl floor; do
         callgrind_annotate --inclusive=no "$OUT/callgrind.$n.out" >"$OUT/profile.$n.self.txt" 2>/dev/null || true
         callgrind_annotate --inclusive=yes "$OUT/callgrind.$n.out" >"$OUT/profile.$n.inclusive.txt" 2>/dev/null || true
+        callgrind_annotate --inclusive=no --threshold=100 "$OUT/callgrind.$n.out" 2>/dev/null |
+            awk -v run="$n" '/%\)/ && !/PROGRAM TOTALS/ {
+                v = $1; gsub(",", "", v); obj = $NF
+                if (obj !~ /^\[/) obj = ($0 ~ /  \.\/(nptl|malloc|string|stdlib)\//) ? "libc" : "(unknown)"
+                sub(/^\[.*\//, "", obj); sub(/^\[/, "", obj); sub(/\]$/, "", obj)
+                sub(/\.so[.0-9]*$/, "", obj)
+                if (obj ~ /^clasp-bench/) obj = "benchmark (allocator hook, loop)"
+                print run "\t" obj "\t" v
+            }' >"$OUT/objects.$n.tsv" || true
     done
     {
         machine
@@ -155,7 +164,17 @@ run_instr() {
             printf "| floor (libcrypto only) | %.0f | 1.00 | %.2f |\n", f / n, f / o
         }'
         echo
-        echo "Profiles (callgrind_annotate, self cost): $OUT/profile.{clasp,openssl,floor}.self.txt"
+        echo "### Self instructions per handshake, by shared object"
+        echo
+        cat "$OUT"/objects.clasp.tsv "$OUT"/objects.openssl.tsv "$OUT"/objects.floor.tsv |
+            awk -F '\t' -v n="$INSTR_N" '{ s[$2, $1] += $3; o[$2] = 1 }
+            END {
+                print "| object | Clasp run | OpenSSL run | floor run |"
+                print "|---|---:|---:|---:|"
+                for (k in o) printf "| %s | %.0f | %.0f | %.0f |\n", k, s[k, "clasp"] / n, s[k, "openssl"] / n, s[k, "floor"] / n
+            }' | { read -r h1; read -r h2; echo "$h1"; echo "$h2"; sort -t '|' -k3 -rn; }
+        echo
+        echo "Profiles (callgrind_annotate, self and inclusive): $OUT/profile.{clasp,openssl,floor}.{self,inclusive}.txt"
     } >"$OUT/instr.md"
     cat "$OUT/instr.md"
 }
