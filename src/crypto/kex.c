@@ -12,6 +12,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 static const struct {
     uint16_t group;
@@ -190,8 +191,8 @@ static void pad_left(uint8_t *out, size_t have, size_t want)
     memset(out, 0, shift);
 }
 
-int clasp_kex_derive(const clasp_kex *k, const uint8_t *peer, size_t peer_len, uint8_t *out,
-                     size_t *out_len)
+static int derive(const clasp_kex *k, const uint8_t *peer, size_t peer_len, uint8_t *out,
+                  size_t *out_len)
 {
     static const uint8_t zeros[32];
     size_t want = groups[k->idx].secret_len;
@@ -225,5 +226,19 @@ end:
     }
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(peer_pkey);
+    return ok;
+}
+
+/* A share that is not a point of the group, or gives the all-zero X25519
+ * secret, is the peer's doing: libcrypto's reasons for refusing it are
+ * dropped so that the caller's one SSL_R_* reason is all the queue holds. */
+int clasp_kex_derive(const clasp_kex *k, const uint8_t *peer, size_t peer_len, uint8_t *out,
+                     size_t *out_len)
+{
+    int ok;
+
+    ERR_set_mark();
+    ok = derive(k, peer, peer_len, out, out_len);
+    ERR_pop_to_mark();
     return ok;
 }

@@ -8,6 +8,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 
@@ -273,6 +274,9 @@ static int sign_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const u
     return ok;
 }
 
+/* A signature that does not verify is the peer's doing, not an error of
+ * ours: libcrypto's reasons for it (bad DER, bad padding …) are dropped so
+ * that the caller's one SSL_R_* reason is all the queue holds. */
 static int verify_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                     size_t msg_len, const uint8_t *sig, size_t sig_len, int tls12)
 {
@@ -282,8 +286,10 @@ static int verify_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const
     if (mctx == NULL) {
         return 0;
     }
+    ERR_set_mark();
     ok = start(c, mctx, key, scheme, 0, tls12) != NULL &&
          EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1;
+    ERR_pop_to_mark();
     EVP_MD_CTX_free(mctx);
     return ok;
 }
