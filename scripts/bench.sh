@@ -132,12 +132,32 @@ callgrind_one() { # name binary what function
     sed -n 's/^summary: //p' "$OUT/callgrind.$1.out"
 }
 
+# Calls per handshake (locks, allocations, fetches): two whole runs, N and 2N
+# handshakes, differenced (tools/bench/calls.awk says why not --toggle-collect).
+CALL_FNS="CRYPTO_THREAD_read_lock CRYPTO_THREAD_write_lock CRYPTO_malloc CRYPTO_realloc EVP_MD_fetch EVP_CIPHER_fetch EVP_MAC_fetch EVP_KDF_fetch d2i_X509 X509_verify_cert"
+calls_one() { # name binary what
+    for k in 1 2; do
+        valgrind --tool=callgrind --callgrind-out-file="$OUT/calls.$1.$k.out" \
+            "$2" --instr "$3" $((INSTR_N * k)) >/dev/null 2>>"$OUT/valgrind.$1.log" || {
+            echo "bench: callgrind run '$1' ($k) failed" >&2
+            exit 1
+        }
+    done
+    awk -v n="$INSTR_N" -v fns="$CALL_FNS" -f "$ROOT/tools/bench/calls.awk" \
+        "$OUT/calls.$1.1.out" "$OUT/calls.$1.2.out" | sed "s/^/$1\t/"
+}
+
 run_instr() {
     command -v valgrind >/dev/null 2>&1 || { echo "bench: valgrind not found" >&2; exit 1; }
     echo "bench: callgrind, $INSTR_N handshakes each (tls13-ecdsa-aes128-x25519)" >&2
     c=$(callgrind_one clasp "$CLASP_BIN" handshakes clasp_bench_instr_handshakes)
     o=$(callgrind_one openssl "$OPENSSL_BIN" handshakes clasp_bench_instr_handshakes)
     f=$(callgrind_one floor "$OPENSSL_BIN" floor clasp_bench_instr_floor)
+    {
+        calls_one clasp "$CLASP_BIN" handshakes
+        calls_one openssl "$OPENSSL_BIN" handshakes
+        calls_one floor "$OPENSSL_BIN" floor
+    } >"$OUT/calls.tsv"
     for n in clasp openssl floor; do
         callgrind_annotate --inclusive=no "$OUT/callgrind.$n.out" >"$OUT/profile.$n.self.txt" 2>/dev/null || true
         callgrind_annotate --inclusive=yes "$OUT/callgrind.$n.out" >"$OUT/profile.$n.inclusive.txt" 2>/dev/null || true
@@ -173,6 +193,15 @@ run_instr() {
                 print "|---|---:|---:|---:|"
                 for (k in o) printf "| %s | %.0f | %.0f | %.0f |\n", k, s[k, "clasp"] / n, s[k, "openssl"] / n, s[k, "floor"] / n
             }' | { read -r h1; read -r h2; echo "$h1"; echo "$h2"; sort -t '|' -k3 -rn; }
+        echo
+        echo "### Calls per handshake (runs of $INSTR_N and $((INSTR_N * 2)) handshakes, differenced)"
+        echo
+        awk -F '\t' '{ v[$2, $1] = $3; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
+            END {
+                print "| function | Clasp run | OpenSSL run | floor run |"
+                print "|---|---:|---:|---:|"
+                for (i = 1; i <= n; i++) printf "| %s | %s | %s | %s |\n", order[i], v[order[i], "clasp"], v[order[i], "openssl"], v[order[i], "floor"]
+            }' "$OUT/calls.tsv"
         echo
         echo "Profiles (callgrind_annotate, self and inclusive): $OUT/profile.{clasp,openssl,floor}.{self,inclusive}.txt"
     } >"$OUT/instr.md"
