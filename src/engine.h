@@ -192,7 +192,16 @@ const uint8_t *clasp_conn_client_random(const clasp_conn *conn);
 const uint8_t *clasp_conn_server_random(const clasp_conn *conn);
 /* Finished verify_data sent / received; returns the length copied. */
 size_t clasp_conn_finished(const clasp_conn *conn, int peer, uint8_t *out, size_t len);
-/* RFC 9846 §7.5 exporter; returns 1 or 0 (not available yet). */
+/* TLS 1.2: 1 when the extended master secret (RFC 7627) was used, 1 when
+ * the peer indicated secure renegotiation (RFC 5746); 0 otherwise (and in
+ * TLS 1.3, which has neither). */
+int clasp_conn_ems(const clasp_conn *conn);
+int clasp_conn_secure_renegotiation(const clasp_conn *conn);
+/* TLS 1.2: copies up to len bytes of the master secret; returns its length
+ * (48), or 0 in TLS 1.3 or before it exists. */
+size_t clasp_conn_master_secret(const clasp_conn *conn, uint8_t *out, size_t len);
+/* RFC 9846 §7.5 exporter (RFC 5705 in TLS 1.2); returns 1 or 0 (not
+ * available yet, or a label TLS 1.2 reserves). */
 int clasp_conn_export(const clasp_conn *conn, const char *label, size_t label_len,
                       const uint8_t *context, size_t context_len, int use_context,
                       uint8_t *out, size_t out_len);

@@ -219,15 +219,19 @@ static long ssl_only_ctrl(SSL *s, int cmd, long larg, void *parg)
         *(EVP_PKEY **)parg = k; /* a new reference for the caller */
         return k != NULL;
     }
-    case SSL_CTRL_GET_NUM_RENEGOTIATIONS:
+    case SSL_CTRL_GET_NUM_RENEGOTIATIONS: /* never renegotiated */
     case SSL_CTRL_CLEAR_NUM_RENEGOTIATIONS:
     case SSL_CTRL_GET_TOTAL_RENEGOTIATIONS:
-    case SSL_CTRL_GET_RI_SUPPORT: /* TLS 1.3: no renegotiation */
     case SSL_CTRL_GET_CLIENT_CERT_REQUEST:
     case SSL_CTRL_GET_FLAGS:
         return 0;
-    case SSL_CTRL_GET_EXTMS_SUPPORT: /* RFC 7627 is TLS 1.2 only */
-        return s->conn == NULL || !clasp_conn_handshake_done(s->conn) ? -1 : 0;
+    case SSL_CTRL_GET_RI_SUPPORT: /* RFC 5746, TLS 1.2 only */
+        return s->conn != NULL && clasp_conn_secure_renegotiation(s->conn);
+    case SSL_CTRL_GET_EXTMS_SUPPORT: /* RFC 7627, TLS 1.2 only */
+        if (s->conn == NULL || !clasp_conn_handshake_done(s->conn)) {
+            return -1;
+        }
+        return clasp_conn_ems(s->conn);
     case SSL_CTRL_GET_EC_POINT_FORMATS: /* none are exchanged in TLS 1.3 */
         *(const unsigned char **)parg = NULL;
         return 0;

@@ -74,6 +74,8 @@ struct ssl_session_st {
     long verify_result;
     uint8_t sid_ctx[SSL_MAX_SID_CTX_LENGTH];
     size_t sid_ctx_len;
+    uint8_t master_key[48]; /* TLS 1.2's master secret (wiped on free) */
+    size_t master_key_len;
     CRYPTO_EX_DATA ex_data;
 };
 

@@ -39,7 +39,7 @@ void SSL_SESSION_free(SSL_SESSION *ss)
     }
     CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_SESSION, ss, &ss->ex_data);
     X509_free(ss->peer);
-    OPENSSL_free(ss);
+    OPENSSL_clear_free(ss, sizeof(*ss));
 }
 
 int SSL_SESSION_get_protocol_version(const SSL_SESSION *ss)
@@ -58,10 +58,18 @@ int SSL_SESSION_is_resumable(const SSL_SESSION *ss)
     return 0;
 }
 
-/* Clasp keeps no resumption secret in the session: 0 bytes. */
+/* TLS 1.2: the master secret (as OpenSSL: outlen 0 asks for its length).
+ * TLS 1.3: Clasp keeps no resumption secret in the session, 0 bytes. */
 size_t SSL_SESSION_get_master_key(const SSL_SESSION *ss, unsigned char *out, size_t outlen)
 {
-    return 0;
+    if (outlen == 0) {
+        return ss->master_key_len;
+    }
+    if (outlen > ss->master_key_len) {
+        outlen = ss->master_key_len;
+    }
+    memcpy(out, ss->master_key, outlen);
+    return outlen;
 }
 
 int SSL_SESSION_set_ex_data(SSL_SESSION *ss, int idx, void *data)
@@ -89,6 +97,7 @@ int clasp_session_from_conn(SSL *s)
     }
     memcpy(ss->sid_ctx, s->p.sid_ctx, s->p.sid_ctx_len);
     ss->sid_ctx_len = s->p.sid_ctx_len;
+    ss->master_key_len = clasp_conn_master_secret(s->conn, ss->master_key, sizeof(ss->master_key));
     SSL_SESSION_free(s->session);
     s->session = ss;
     return 1;

@@ -141,6 +141,8 @@ struct clasp_conn {
     uint8_t write_secret[CLASP_MAX_HASH_LEN];
     uint8_t exporter_secret[CLASP_MAX_HASH_LEN];
     uint8_t master_secret[CLASP_TLS12_MASTER_LEN]; /* TLS 1.2: for exporters */
+    int ems;          /* TLS 1.2: RFC 7627 used */
+    int secure_reneg; /* TLS 1.2: the peer indicated RFC 5746 support */
     int key_update_pending; /* peer asked us to update (update_requested) */
     /* Closure and alerts. */
     int peer_closed;

@@ -495,6 +495,27 @@ void clasp_conn_abort(clasp_conn *conn, int alert, int reason)
     FATAL(conn, alert, reason);
 }
 
+int clasp_conn_ems(const clasp_conn *conn)
+{
+    return conn->version == CLASP_TLS12 && conn->ems;
+}
+
+int clasp_conn_secure_renegotiation(const clasp_conn *conn)
+{
+    return conn->version == CLASP_TLS12 && conn->secure_reneg;
+}
+
+size_t clasp_conn_master_secret(const clasp_conn *conn, uint8_t *out, size_t len)
+{
+    size_t n = len < CLASP_TLS12_MASTER_LEN ? len : CLASP_TLS12_MASTER_LEN;
+
+    if (conn->version != CLASP_TLS12 || !conn->hs_done) {
+        return 0;
+    }
+    memcpy(out, conn->master_secret, n);
+    return CLASP_TLS12_MASTER_LEN;
+}
+
 const char *clasp_conn_client_sni(const clasp_conn *conn)
 {
     return conn->have_sni ? conn->sni : NULL;

@@ -111,6 +111,7 @@ static int read_renegotiation_info(clasp_conn *conn, const clasp_exts *x)
         return FAIL(conn, SSL_AD_HANDSHAKE_FAILURE, SSL_R_RENEGOTIATION_MISMATCH);
     }
     conn->hs->t12.secure_reneg = 1;
+    conn->secure_reneg = 1;
     return 1;
 }
 

@@ -262,6 +262,7 @@ int clasp_tls12_derive_keys(clasp_conn *conn)
     if (!ok) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
+    conn->ems = t->ems;
     keylog_master(conn);
     return 1;
 }

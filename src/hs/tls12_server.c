@@ -110,6 +110,7 @@ static int read_renegotiation_info(clasp_conn *conn, const clasp_client_hello *c
     if (has_suite(ch->suites, SCSV_RENEGOTIATION)) {
         t->secure_reneg = 1;
     }
+    conn->secure_reneg = t->secure_reneg;
     return 1;
 }
 

@@ -356,6 +356,11 @@ static void check_agreement(const pair *p, uint16_t suite)
     assert_int_equal(logged_lines[0], 1);
     assert_int_equal(logged_lines[1], 1);
     assert_memory_equal(logged_master[0], logged_master[1], 48);
+    assert_int_equal(clasp_conn_master_secret(p->c, a, sizeof(a)), 48);
+    assert_memory_equal(a, logged_master[0], 48);
+    /* RFC 7627 and RFC 5746 in use on both sides */
+    assert_true(clasp_conn_ems(p->c) && clasp_conn_ems(p->s));
+    assert_true(clasp_conn_secure_renegotiation(p->c) && clasp_conn_secure_renegotiation(p->s));
 }
 
 static void run_suite(uint16_t suite, int key, size_t chunk)
