@@ -33,12 +33,12 @@ static const clasp_ct_step hs_c[] = {CT_HS, CT_EXPECT_DONE, CT_HS, CT_END};
 static const clasp_ct_step hs_s[] = {CT_HS, CT_EXPECT_DONE, CT_HS, CT_END};
 
 /* 1 byte, one byte over a full record, 100 KB: each way, one direction at a time. */
-static const clasp_ct_step data_c[] = {CT_HS,       CT_WRITE(1),     CT_WRITE(16385),
-                                       CT_WRITE(100000), CT_READ(1), CT_READ(16385),
-                                       CT_READ(100000),  CT_END};
-static const clasp_ct_step data_s[] = {CT_HS,      CT_READ(1),      CT_READ(16385),
-                                       CT_READ(100000), CT_WRITE(1), CT_WRITE(16385),
-                                       CT_WRITE(100000), CT_END};
+static const clasp_ct_step data_c[] = {
+    CT_HS,      CT_WRITE(1),    CT_WRITE(16385), CT_WRITE(100000),
+    CT_READ(1), CT_READ(16385), CT_READ(100000), CT_END};
+static const clasp_ct_step data_s[] = {
+    CT_HS,       CT_READ(1),      CT_READ(16385),   CT_READ(100000),
+    CT_WRITE(1), CT_WRITE(16385), CT_WRITE(100000), CT_END};
 
 /* A short exchange after the handshake. */
 static const clasp_ct_step data_small_c[] = {CT_HS, CT_EXPECT_DONE, CT_WRITE(1000), CT_READ(1000),
@@ -53,16 +53,19 @@ static const clasp_ct_step close_second_s[] = {
     CT_WRITE(700), CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH), CT_READ_EOF, CT_END};
 
 static const clasp_ct_step close_first_s[] = {
-    CT_HS, CT_WRITE(5000), CT_SHUTDOWN(0), CT_EXPECT_SHUTDOWN(SSL_SENT_SHUTDOWN),
+    CT_HS,          CT_WRITE(5000),           CT_SHUTDOWN(0), CT_EXPECT_SHUTDOWN(SSL_SENT_SHUTDOWN),
     CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH), CT_END};
 static const clasp_ct_step close_second_c[] = {
-    CT_HS, CT_READ(5000), CT_READ_EOF, CT_EXPECT_SHUTDOWN(SSL_RECEIVED_SHUTDOWN),
-    CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH), CT_END};
+    CT_HS,          CT_READ(5000),
+    CT_READ_EOF,    CT_EXPECT_SHUTDOWN(SSL_RECEIVED_SHUTDOWN),
+    CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH),
+    CT_END};
 
 /* The client closes first but keeps reading the server's last data (half-close). */
 static const clasp_ct_step close_half_c[] = {
-    CT_HS, CT_WRITE(5000), CT_SHUTDOWN(0), CT_EXPECT_SHUTDOWN(SSL_SENT_SHUTDOWN), CT_READ(700),
-    CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH), CT_SHUTDOWN(1), CT_END};
+    CT_HS,        CT_WRITE(5000), CT_SHUTDOWN(0),           CT_EXPECT_SHUTDOWN(SSL_SENT_SHUTDOWN),
+    CT_READ(700), CT_SHUTDOWN(1), CT_EXPECT_SHUTDOWN(BOTH), CT_SHUTDOWN(1),
+    CT_END};
 
 static const clasp_ct_step close_both_c[] = {CT_HS, CT_SHUTDOWN(0), CT_SHUTDOWN(1),
                                              CT_EXPECT_SHUTDOWN(BOTH), CT_END};
@@ -80,26 +83,19 @@ static const clasp_ct_step ku_c[] = {CT_HS,
                                      CT_WRITE(10),
                                      CT_EXPECT_DONE,
                                      CT_END};
-static const clasp_ct_step ku_s[] = {CT_HS,
-                                     CT_READ(100),
-                                     CT_WRITE(100),
-                                     CT_KEY_UPDATE(SSL_KEY_UPDATE_REQUESTED),
-                                     CT_READ(20000),
-                                     CT_WRITE(20000),
-                                     CT_READ(10),
-                                     CT_END};
+static const clasp_ct_step ku_s[] = {
+    CT_HS,          CT_READ(100),    CT_WRITE(100), CT_KEY_UPDATE(SSL_KEY_UPDATE_REQUESTED),
+    CT_READ(20000), CT_WRITE(20000), CT_READ(10),   CT_END};
 
 /* No SSL_do_handshake: the first SSL_write / SSL_read performs it (SSL_write(3)). */
-static const clasp_ct_step implicit_c[] = {CT_WRITE(3000), CT_READ(3000), CT_EXPECT_DONE,
-                                           CT_END};
-static const clasp_ct_step implicit_s[] = {CT_READ(3000), CT_WRITE(3000), CT_EXPECT_DONE,
-                                           CT_END};
+static const clasp_ct_step implicit_c[] = {CT_WRITE(3000), CT_READ(3000), CT_EXPECT_DONE, CT_END};
+static const clasp_ct_step implicit_s[] = {CT_READ(3000), CT_WRITE(3000), CT_EXPECT_DONE, CT_END};
 
 /* TLS_method SSLs without a role: SSL_connect / SSL_accept give it. */
-static const clasp_ct_step roles_c[] = {CT_CONNECT, CT_EXPECT_DONE, CT_WRITE(100), CT_READ(100),
-                                        CT_CONNECT, CT_END};
-static const clasp_ct_step roles_s[] = {CT_ACCEPT, CT_EXPECT_DONE, CT_READ(100), CT_WRITE(100),
-                                        CT_ACCEPT, CT_END};
+static const clasp_ct_step roles_c[] = {CT_CONNECT,   CT_EXPECT_DONE, CT_WRITE(100),
+                                        CT_READ(100), CT_CONNECT,     CT_END};
+static const clasp_ct_step roles_s[] = {CT_ACCEPT,     CT_EXPECT_DONE, CT_READ(100),
+                                        CT_WRITE(100), CT_ACCEPT,      CT_END};
 
 /* The role set last before the first call wins (SSL_set_connect_state(3)). */
 static void switch_roles(clasp_ct_run *run, SSL *client, SSL *server, void *arg)
@@ -159,12 +155,10 @@ static void ctx_hrr(SSL_CTX *cctx, SSL_CTX *sctx)
 static void check_hrr(const clasp_ct_run *run)
 {
     /* A HelloRetryRequest is a ServerHello (§4.1.3); then a second ClientHello. */
-    assert_int_equal(clasp_ct_count(&run->client.transcript, 1, SSL3_RT_HANDSHAKE,
-                                    SSL3_MT_CLIENT_HELLO),
-                     2);
-    assert_int_equal(clasp_ct_count(&run->server.transcript, 1, SSL3_RT_HANDSHAKE,
-                                    SSL3_MT_SERVER_HELLO),
-                     2);
+    assert_int_equal(
+        clasp_ct_count(&run->client.transcript, 1, SSL3_RT_HANDSHAKE, SSL3_MT_CLIENT_HELLO), 2);
+    assert_int_equal(
+        clasp_ct_count(&run->server.transcript, 1, SSL3_RT_HANDSHAKE, SSL3_MT_SERVER_HELLO), 2);
     assert_int_equal(SSL_get_negotiated_group(run->client.ssl), NID_X9_62_prime256v1);
 }
 
@@ -198,22 +192,41 @@ typedef struct {
 static const scenario scenarios[] = {
     {.name = "handshake", .client = hs_c, .server = hs_s, .check = check_handshake_messages},
     {.name = "data", .client = data_c, .server = data_s},
-    {.name = "close-client-first", .client = close_half_c, .server = close_second_s,
+    {.name = "close-client-first",
+     .client = close_half_c,
+     .server = close_second_s,
      .check = check_close_notify},
-    {.name = "close-server-first", .client = close_second_c, .server = close_first_s,
+    {.name = "close-server-first",
+     .client = close_second_c,
+     .server = close_first_s,
      .check = check_close_notify},
-    {.name = "close-simultaneous", .client = close_both_c, .server = close_both_s,
+    {.name = "close-simultaneous",
+     .client = close_both_c,
+     .server = close_both_s,
      .check = check_close_notify},
-    {.name = "key-update", .client = ku_c, .server = ku_s, .tls13_only = 1,
+    {.name = "key-update",
+     .client = ku_c,
+     .server = ku_s,
+     .tls13_only = 1,
      .check = check_key_updates},
     {.name = "implicit-handshake", .client = implicit_c, .server = implicit_s},
     {.name = "roles-connect-accept", .client = roles_c, .server = roles_s, .generic = 1},
-    {.name = "roles-set-twice", .client = hs_c, .server = hs_s, .generic = 1,
+    {.name = "roles-set-twice",
+     .client = hs_c,
+     .server = hs_s,
+     .generic = 1,
      .prepare = switch_roles},
-    {.name = "hello-retry", .client = data_small_c, .server = data_small_s, .tls13_only = 1,
-     .check = check_hrr, .ctx_setup = ctx_hrr},
-    {.name = "client-auth", .client = data_small_c, .server = data_small_s,
-     .check = check_client_auth, .ctx_setup = ctx_client_auth},
+    {.name = "hello-retry",
+     .client = data_small_c,
+     .server = data_small_s,
+     .tls13_only = 1,
+     .check = check_hrr,
+     .ctx_setup = ctx_hrr},
+    {.name = "client-auth",
+     .client = data_small_c,
+     .server = data_small_s,
+     .check = check_client_auth,
+     .ctx_setup = ctx_client_auth},
 };
 #define NUM_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -252,8 +265,7 @@ static void require_version(int version)
 }
 
 /* Runs the scenario; 1 if both scripts completed (else the run is printed). */
-static int run_scenario(clasp_ct_run *run, const scenario *sc, int version,
-                        clasp_ct_transport t)
+static int run_scenario(clasp_ct_run *run, const scenario *sc, int version, clasp_ct_transport t)
 {
     SSL_CTX *sctx = clasp_ct_server_ctx(version, CLASP_TEST_KEY_ED25519, sc->generic);
     SSL_CTX *cctx = clasp_ct_client_ctx(version, sc->generic);
@@ -283,16 +295,26 @@ static const reference *get_reference(const scenario *sc, int vi)
 {
     reference *ref = &refs[vi][sc - scenarios];
     if (!ref->have) {
-        clasp_ct_run run;
-        ref->ok = run_scenario(&run, sc, versions[vi], CLASP_CT_PAIR_16K);
-        ref->client = run.client.transcript;
-        ref->server = run.server.transcript;
-        ref->c2s = run.c2s;
-        ref->s2c = run.s2c;
+        clasp_ct_run ref_run;
+        ref->ok = run_scenario(&ref_run, sc, versions[vi], CLASP_CT_PAIR_16K);
+        ref->client = ref_run.client.transcript;
+        ref->server = ref_run.server.transcript;
+        ref->c2s = ref_run.c2s;
+        ref->s2c = ref_run.s2c;
         ref->have = 1;
-        clasp_ct_run_free(&run);
+        clasp_ct_run_free(&ref_run);
     }
     return ref->ok ? ref : NULL;
+}
+
+/* The run of the current test: file scope, so that the teardown frees it after a failure. */
+static clasp_ct_run run;
+
+static int free_run(void **state)
+{
+    (void)state;
+    clasp_ct_run_free(&run);
+    return 0;
 }
 
 static void test_case(void **state)
@@ -301,7 +323,6 @@ static void test_case(void **state)
     int vi = tc->version == TLS1_3_VERSION ? 0 : 1;
     require_version(tc->version);
 
-    clasp_ct_run run;
     assert_true(run_scenario(&run, tc->sc, tc->version, tc->transport));
     if (tc->sc->check != NULL) {
         tc->sc->check(&run);
@@ -339,7 +360,7 @@ static int build_cases(struct CMUnitTest *tests)
                 c->transport = (clasp_ct_transport)t;
                 snprintf(c->name, sizeof(c->name), "%s %s %s", clasp_ct_version_name(c->version),
                          c->sc->name, clasp_ct_transport_name(c->transport));
-                tests[n] = (struct CMUnitTest){c->name, test_case, NULL, NULL, c};
+                tests[n] = (struct CMUnitTest){c->name, test_case, NULL, free_run, c};
                 n++;
             }
         }
@@ -349,6 +370,13 @@ static int build_cases(struct CMUnitTest *tests)
 
 int main(void)
 {
+    /* CLASP_CT_FILTER / CLASP_CT_SKIP: run only / skip the tests whose name matches. */
+    if (getenv("CLASP_CT_FILTER") != NULL) {
+        cmocka_set_test_filter(getenv("CLASP_CT_FILTER"));
+    }
+    if (getenv("CLASP_CT_SKIP") != NULL) {
+        cmocka_set_skip_filter(getenv("CLASP_CT_SKIP"));
+    }
     static struct CMUnitTest tests[MAX_CASES];
     int n = build_cases(tests);
     return _cmocka_run_group_tests("contract", tests, (size_t)n, clasp_test_group_setup,

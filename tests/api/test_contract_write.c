@@ -40,11 +40,23 @@ static int version_of(void **state)
 
 /* ---- through the contract runner --------------------------------------------------------- */
 
-static const clasp_ct_step hs_data_c[] = {CT_HS, CT_EXPECT_DONE, CT_WRITE(40000),
-                                          CT_READ(40000), CT_SHUTDOWN(0), CT_SHUTDOWN(1),
-                                          CT_END};
-static const clasp_ct_step hs_data_s[] = {CT_HS, CT_EXPECT_DONE, CT_READ(40000),
-                                          CT_WRITE(40000), CT_READ_EOF, CT_SHUTDOWN(1), CT_END};
+static const clasp_ct_step hs_data_c[] = {
+    CT_HS, CT_EXPECT_DONE, CT_WRITE(40000), CT_READ(40000), CT_SHUTDOWN(0), CT_SHUTDOWN(1), CT_END};
+static const clasp_ct_step hs_data_s[] = {
+    CT_HS, CT_EXPECT_DONE, CT_READ(40000), CT_WRITE(40000), CT_READ_EOF, CT_SHUTDOWN(1), CT_END};
+
+/* What the current test holds: file scope, so that the teardown frees it after a failure. */
+static clasp_ct_run ref, run;
+static clasp_ml l;
+
+static int free_live(void **state)
+{
+    (void)state;
+    clasp_ct_run_free(&ref);
+    clasp_ct_run_free(&run);
+    clasp_ml_free(&l);
+    return 0;
+}
 
 static int limited_run(clasp_ct_run *run, int version, clasp_ct_transport t, size_t per_call,
                        long credit)
@@ -76,16 +88,15 @@ static int limited_run(clasp_ct_run *run, int version, clasp_ct_transport t, siz
  */
 static void budget_case(int version, clasp_ct_transport t, size_t per_call, long credit)
 {
-    clasp_ct_run ref, run;
     assert_true(limited_run(&ref, version, CLASP_CT_PAIR_16K, 0, 0));
     assert_true(limited_run(&run, version, t, per_call, credit));
     assert_true(run.client.want_write > 0);
     assert_true(run.server.want_write > 0);
     /* Nothing was lost or reordered: the same messages and records as without limits. */
-    assert_true(clasp_ct_transcripts_equal("client", &ref.client.transcript,
-                                           &run.client.transcript));
-    assert_true(clasp_ct_transcripts_equal("server", &ref.server.transcript,
-                                           &run.server.transcript));
+    assert_true(
+        clasp_ct_transcripts_equal("client", &ref.client.transcript, &run.client.transcript));
+    assert_true(
+        clasp_ct_transcripts_equal("server", &ref.server.transcript, &run.server.transcript));
     assert_true(clasp_ct_wires_equal("client to server", &ref.c2s, &run.c2s, 0));
     assert_true(clasp_ct_wires_equal("server to client", &ref.s2c, &run.s2c, 1));
     clasp_ct_run_free(&ref);
@@ -112,7 +123,6 @@ static void test_budget_1_per_round(void **state)
 static void test_short_writes_without_retry(void **state)
 {
     int version = version_of(state);
-    clasp_ct_run run;
     assert_true(limited_run(&run, version, CLASP_CT_TRICKLE_RANDOM, 1, 0));
     assert_int_equal(run.client.want_write, 0);
     assert_int_equal(run.server.want_write, 0);
@@ -197,7 +207,6 @@ static unsigned char *pattern_buf(size_t len, uint32_t seed)
 /* The client's very first call: it writes what the BIO takes, then asks to be called again. */
 static void test_handshake_want_write(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     l.cio.write_credit = 10;
     ERR_clear_error();
@@ -243,7 +252,6 @@ static void write_with_credit(wlink *l, const unsigned char *data, size_t len, s
 
 static void test_write_want_write_and_resume(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     unsigned char *data = pattern_buf(40000, 7);
@@ -260,7 +268,6 @@ static void test_write_want_write_and_resume(void **state)
 /* SSL_MODE_ENABLE_PARTIAL_WRITE: a call returns once records are out, not the whole buffer. */
 static void test_partial_write_mode_with_retry(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     SSL_set_mode(l.c, SSL_MODE_ENABLE_PARTIAL_WRITE);
@@ -300,7 +307,6 @@ static void start_stuck_write(wlink *l, const unsigned char *data)
 /* The same bytes from another address, without the mode: OpenSSL's bad write retry. */
 static void test_moving_buffer_refused(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     unsigned char *data = pattern_buf(20000, 9);
@@ -328,7 +334,6 @@ static void test_moving_buffer_refused(void **state)
 /* With SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER the retry may come from a copy. */
 static void test_moving_buffer_accepted(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     SSL_set_mode(l.c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -351,7 +356,6 @@ static void test_moving_buffer_accepted(void **state)
 /* A retry shorter than what already went into records: OpenSSL's bad length. */
 static void test_retry_shorter_than_sealed(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     unsigned char *data = pattern_buf(20000, 11);
@@ -365,7 +369,6 @@ static void test_retry_shorter_than_sealed(void **state)
 /* A retry that still covers the record in flight is accepted (OpenSSL 3.0), and completes. */
 static void test_retry_covering_sealed_record(void **state)
 {
-    wlink l;
     wlink_init(&l, version_of(state));
     wlink_handshake(&l);
     unsigned char *data = pattern_buf(20000, 12);
@@ -378,12 +381,22 @@ static void test_retry_covering_sealed_record(void **state)
     wlink_free(&l);
 }
 
-/* Each test twice, named by version: "tls13 test_x", "tls12 test_x". */
+/* Each test twice, named by version; the teardown frees what a failed test left. */
+/* clang-format off */
 #define VERSIONED(fn)                                                                              \
-    {"tls13 " #fn, fn, NULL, NULL, (void *)&tls13}, {"tls12 " #fn, fn, NULL, NULL, (void *)&tls12}
+    {"tls13 " #fn, fn, NULL, free_live, (void *)&tls13},                                           \
+    {"tls12 " #fn, fn, NULL, free_live, (void *)&tls12}
+/* clang-format on */
 
 int main(void)
 {
+    /* CLASP_CT_FILTER / CLASP_CT_SKIP: run only / skip the tests whose name matches. */
+    if (getenv("CLASP_CT_FILTER") != NULL) {
+        cmocka_set_test_filter(getenv("CLASP_CT_FILTER"));
+    }
+    if (getenv("CLASP_CT_SKIP") != NULL) {
+        cmocka_set_skip_filter(getenv("CLASP_CT_SKIP"));
+    }
     const struct CMUnitTest tests[] = {
         VERSIONED(test_budget_7_per_call_50_per_round),
         VERSIONED(test_budget_1000_per_call_3000_per_round),

@@ -19,8 +19,8 @@
 #include <arpa/inet.h>
 #include <openssl/err.h>
 
-#define WAIT_MS 5000            /* a socket side waits this long for readiness */
-#define SMALL_SOCKBUF 4096      /* poll-* transports: small kernel buffers, so writes block */
+#define WAIT_MS 5000       /* a socket side waits this long for readiness */
+#define SMALL_SOCKBUF 4096 /* poll-* transports: small kernel buffers, so writes block */
 #define MAX_CALLS_PER_TURN 200000
 #define MAX_ROUNDS 20000000UL
 #define STALL_ROUNDS 4
@@ -108,7 +108,7 @@ int clasp_ct_version_supported(int version)
 /* ---- transports -------------------------------------------------------------------------- */
 
 static const char *const transport_names[CLASP_CT_NUM_TRANSPORTS] = {
-    "block-tcp", "block-unix", "poll-tcp", "poll-unix", "pair1",
+    "block-tcp", "block-unix", "poll-tcp", "poll-unix",   "pair1",
     "pair17",    "pair16k",    "trickle1", "trickle-rand"};
 
 const char *clasp_ct_transport_name(clasp_ct_transport t)
@@ -192,12 +192,12 @@ typedef struct side {
     int fd;
     int nonblocking_now;
     /* pumped */
-    BIO *net;             /* pair: the test's half */
-    BIO *in_mem, *out_mem; /* trickle: what the SSL reads / writes */
+    BIO *net;                    /* pair: the test's half */
+    BIO *in_mem, *out_mem;       /* trickle: what the SSL reads / writes */
     uint64_t delivered, drained; /* grow when the pump gave input / took output */
     int waiting;                 /* the SSL_ERROR_WANT_* the side waits on, 0 if none */
     uint64_t delivered_at_wait, drained_at_wait;
-    int check_ready_call;        /* the next call follows readiness: it must move bytes */
+    int check_ready_call; /* the next call follows readiness: it must move bytes */
     /* the current step */
     size_t started_step;
     int step_fresh;
@@ -329,8 +329,9 @@ int clasp_ct_transcripts_equal(const char *what, const clasp_ct_transcript *a,
                 break;
             }
             if (x == NULL || y == NULL || !msg_equal(x, y)) {
-                fprintf(stderr, "# %s: %s message %d differs: ct %d type %d len %u vs ct %d "
-                                "type %d len %u\n",
+                fprintf(stderr,
+                        "# %s: %s message %d differs: ct %d type %d len %u vs ct %d "
+                        "type %d len %u\n",
                         what, dir ? "written" : "read", i, x ? x->content_type : -1,
                         x ? x->msg_type : -1, x ? x->len : 0, y ? y->content_type : -1,
                         y ? y->msg_type : -1, y ? y->len : 0);
@@ -360,8 +361,8 @@ int clasp_ct_wires_equal(const char *what, const clasp_ct_wire *a, const clasp_c
     for (int i = 0; i < n; i++) {
         if (i >= a->num || i >= b->num || a->recs[i].type != b->recs[i].type ||
             !record_len_equal(a->recs[i].len, b->recs[i].len, ticket_slack)) {
-            fprintf(stderr, "# %s: record %d differs: type %d len %d vs type %d len %d\n", what,
-                    i, i < a->num ? a->recs[i].type : -1, i < a->num ? a->recs[i].len : -1,
+            fprintf(stderr, "# %s: record %d differs: type %d len %d vs type %d len %d\n", what, i,
+                    i < a->num ? a->recs[i].type : -1, i < a->num ? a->recs[i].len : -1,
                     i < b->num ? b->recs[i].type : -1, i < b->num ? b->recs[i].len : -1);
             return 0;
         }
@@ -566,13 +567,12 @@ static int expected_failure(side *s, const char *fn, int r, int err)
         ERR_error_string_n(e, text, sizeof(text));
     }
     if (st->expect_reason == 0 && e != 0) {
-        return fail(s, "%s: %s with error %s on the queue, expected none", fn, err_name(err),
-                    text);
+        return fail(s, "%s: %s with error %s on the queue, expected none", fn, err_name(err), text);
     }
     if (st->expect_reason != 0 &&
-        (ERR_GET_LIB(e) != ERR_LIB_SSL || (ERR_GET_REASON(e) != st->expect_reason &&
-                                           (st->alt_reason == 0 ||
-                                            ERR_GET_REASON(e) != st->alt_reason)))) {
+        (ERR_GET_LIB(e) != ERR_LIB_SSL ||
+         (ERR_GET_REASON(e) != st->expect_reason &&
+          (st->alt_reason == 0 || ERR_GET_REASON(e) != st->alt_reason)))) {
         return fail(s, "%s: error %s, expected SSL reason %d", fn, text, st->expect_reason);
     }
     if (other != 0) {
@@ -842,8 +842,7 @@ static void *socket_side(void *arg)
             break;
         }
         if (!wait_fd(s->fd, o == R_WANT_READ ? POLLIN : POLLOUT)) {
-            fail(s, "no %s readiness within %d ms", o == R_WANT_READ ? "read" : "write",
-                 WAIT_MS);
+            fail(s, "no %s readiness within %d ms", o == R_WANT_READ ? "read" : "write", WAIT_MS);
             break;
         }
         s->check_ready_call = 1;
@@ -1170,10 +1169,10 @@ static int probe_again(side *s, int o)
     if (again == R_FAILED) {
         return R_FAILED;
     }
-    if (again != o || step != s->res->step || r != io_bytes_read(s) ||
-        w != io_bytes_written(s)) {
-        return fail(s, "repeated with nothing changed after %s, the call progressed "
-                       "(result %d, read %llu, wrote %llu bytes)",
+    if (again != o || step != s->res->step || r != io_bytes_read(s) || w != io_bytes_written(s)) {
+        return fail(s,
+                    "repeated with nothing changed after %s, the call progressed "
+                    "(result %d, read %llu, wrote %llu bytes)",
                     o == R_WANT_READ ? "WANT_READ" : "WANT_WRITE", again,
                     (unsigned long long)(io_bytes_read(s) - r),
                     (unsigned long long)(io_bytes_written(s) - w));
@@ -1250,8 +1249,8 @@ static void run_pump(clasp_ct_run *run, transport_state *ts)
 
 /* ---- a run ------------------------------------------------------------------------------- */
 
-static void init_side(clasp_ct_run *run, side *s, side *peer, clasp_ct_side_result *res,
-                      SSL *ssl, const clasp_ct_step *steps, int is_client)
+static void init_side(clasp_ct_run *run, side *s, side *peer, clasp_ct_side_result *res, SSL *ssl,
+                      const clasp_ct_step *steps, int is_client)
 {
     memset(res, 0, sizeof(*res));
     s->run = run;
@@ -1294,8 +1293,8 @@ static void setup_failed(clasp_ct_run *run, transport_state *ts)
     (void)ts;
 }
 
-int clasp_ct_run_steps(clasp_ct_run *run, const clasp_ct_config *cfg,
-                       const clasp_ct_step *client, const clasp_ct_step *server)
+int clasp_ct_run_steps(clasp_ct_run *run, const clasp_ct_config *cfg, const clasp_ct_step *client,
+                       const clasp_ct_step *server)
 {
     transport_state *ts = calloc(1, sizeof(*ts));
     memset(run, 0, sizeof(*run));
@@ -1364,8 +1363,9 @@ void clasp_ct_run_free(clasp_ct_run *run)
 static void print_side(const char *who, const clasp_ct_side_result *r)
 {
     clasp_ct_transcript_print(who, &r->transcript);
-    fprintf(stderr, "# %s: %s at step %zu; calls %lu, WANT_READ %lu, WANT_WRITE %lu, "
-                    "repeats %lu; BIO reads %lu writes %lu\n",
+    fprintf(stderr,
+            "# %s: %s at step %zu; calls %lu, WANT_READ %lu, WANT_WRITE %lu, "
+            "repeats %lu; BIO reads %lu writes %lu\n",
             who, r->done ? "done" : "NOT done", r->step, r->calls, r->want_read, r->want_write,
             r->probes, r->io.reads, r->io.writes);
     if (r->failure[0] != '\0') {
@@ -1375,9 +1375,8 @@ static void print_side(const char *who, const clasp_ct_side_result *r)
 
 void clasp_ct_run_print(const clasp_ct_run *run)
 {
-    fprintf(stderr, "# run over %s, %s, %lu rounds\n",
-            clasp_ct_transport_name(run->cfg.transport), clasp_ct_version_name(run->cfg.version),
-            run->rounds);
+    fprintf(stderr, "# run over %s, %s, %lu rounds\n", clasp_ct_transport_name(run->cfg.transport),
+            clasp_ct_version_name(run->cfg.version), run->rounds);
     print_side("client", &run->client);
     print_side("server", &run->server);
 }

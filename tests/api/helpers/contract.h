@@ -82,20 +82,20 @@ int clasp_ct_transport_is_blocking(clasp_ct_transport t);
 
 typedef enum {
     CLASP_CT_END = 0,
-    CLASP_CT_HANDSHAKE,      /* SSL_do_handshake until 1 */
-    CLASP_CT_CONNECT,        /* SSL_connect until 1 */
-    CLASP_CT_ACCEPT,         /* SSL_accept until 1 */
-    CLASP_CT_HANDSHAKE_STEP, /* SSL_do_handshake until WANT_READ after >= `len` bytes written */
-    CLASP_CT_WRITE,          /* SSL_write `len` bytes of the direction's pattern */
-    CLASP_CT_READ,           /* SSL_read until `len` bytes, checked against the pattern */
-    CLASP_CT_READ_EOF,       /* SSL_read until 0 with SSL_ERROR_ZERO_RETURN */
-    CLASP_CT_SHUTDOWN,       /* SSL_shutdown until it returns `arg` (0: sent; 1: complete) */
-    CLASP_CT_KEY_UPDATE,     /* SSL_key_update(arg) must return 1 */
+    CLASP_CT_HANDSHAKE,       /* SSL_do_handshake until 1 */
+    CLASP_CT_CONNECT,         /* SSL_connect until 1 */
+    CLASP_CT_ACCEPT,          /* SSL_accept until 1 */
+    CLASP_CT_HANDSHAKE_STEP,  /* SSL_do_handshake until WANT_READ after >= `len` bytes written */
+    CLASP_CT_WRITE,           /* SSL_write `len` bytes of the direction's pattern */
+    CLASP_CT_READ,            /* SSL_read until `len` bytes, checked against the pattern */
+    CLASP_CT_READ_EOF,        /* SSL_read until 0 with SSL_ERROR_ZERO_RETURN */
+    CLASP_CT_SHUTDOWN,        /* SSL_shutdown until it returns `arg` (0: sent; 1: complete) */
+    CLASP_CT_KEY_UPDATE,      /* SSL_key_update(arg) must return 1 */
     CLASP_CT_EXPECT_SHUTDOWN, /* SSL_get_shutdown() must be `arg` */
-    CLASP_CT_EXPECT_DONE,    /* handshake finished: version, verify result OK, not in init */
-    CLASP_CT_RAW,            /* write `len` bytes from `raw` to the transport, not via SSL */
-    CLASP_CT_CLOSE,          /* close the sending direction of the transport (peer sees EOF) */
-    CLASP_CT_RESET,          /* once input is waiting, abort the transport (peer: error) */
+    CLASP_CT_EXPECT_DONE,     /* handshake finished: version, verify result OK, not in init */
+    CLASP_CT_RAW,             /* write `len` bytes from `raw` to the transport, not via SSL */
+    CLASP_CT_CLOSE,           /* close the sending direction of the transport (peer sees EOF) */
+    CLASP_CT_RESET,           /* once input is waiting, abort the transport (peer: error) */
 } clasp_ct_kind;
 
 /*
@@ -122,26 +122,82 @@ typedef struct {
 } clasp_ct_step;
 
 /* Step constructors for the scripts' static tables. */
-#define CT_HS {CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL, 0}
-#define CT_CONNECT {CLASP_CT_CONNECT, 0, 0, 0, 0, NULL, 0}
-#define CT_ACCEPT {CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL, 0}
-#define CT_HS_STEP(min_written) {CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL, 0}
-#define CT_HS_FAILS(err, reason) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, 0}
-#define CT_WRITE(n) {CLASP_CT_WRITE, (n), 0, 0, 0, NULL, 0}
-#define CT_READ(n) {CLASP_CT_READ, (n), 0, 0, 0, NULL, 0}
-#define CT_READ_FAILS(ret, err, reason) {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, 0}
-#define CT_HS_FAILS_ALT(err, reason, alt) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, (alt)}
-#define CT_READ_FAILS_ALT(ret, err, reason, alt)                                                  \
-    {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, (alt)}
-#define CT_READ_EOF {CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL, 0}
-#define CT_SHUTDOWN(ret) {CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL, 0}
-#define CT_KEY_UPDATE(type) {CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL, 0}
-#define CT_EXPECT_SHUTDOWN(flags) {CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL, 0}
-#define CT_EXPECT_DONE {CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL, 0}
-#define CT_RAW(bytes) {CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes), 0}
-#define CT_CLOSE {CLASP_CT_CLOSE, 0, 0, 0, 0, NULL, 0}
-#define CT_RESET {CLASP_CT_RESET, 0, 0, 0, 0, NULL, 0}
-#define CT_END {CLASP_CT_END, 0, 0, 0, 0, NULL, 0}
+#define CT_HS                                                                                      \
+    {                                                                                              \
+        CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL, 0                                                    \
+    }
+#define CT_CONNECT                                                                                 \
+    {                                                                                              \
+        CLASP_CT_CONNECT, 0, 0, 0, 0, NULL, 0                                                      \
+    }
+#define CT_ACCEPT                                                                                  \
+    {                                                                                              \
+        CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL, 0                                                       \
+    }
+#define CT_HS_STEP(min_written)                                                                    \
+    {                                                                                              \
+        CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL, 0                                   \
+    }
+#define CT_HS_FAILS(err, reason)                                                                   \
+    {                                                                                              \
+        CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, 0                                        \
+    }
+#define CT_WRITE(n)                                                                                \
+    {                                                                                              \
+        CLASP_CT_WRITE, (n), 0, 0, 0, NULL, 0                                                      \
+    }
+#define CT_READ(n)                                                                                 \
+    {                                                                                              \
+        CLASP_CT_READ, (n), 0, 0, 0, NULL, 0                                                       \
+    }
+#define CT_READ_FAILS(ret, err, reason)                                                            \
+    {                                                                                              \
+        CLASP_CT_READ, 1, (ret), (err), (reason), NULL, 0                                          \
+    }
+#define CT_HS_FAILS_ALT(err, reason, alt)                                                          \
+    {                                                                                              \
+        CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, (alt)                                    \
+    }
+#define CT_READ_FAILS_ALT(ret, err, reason, alt)                                                   \
+    {                                                                                              \
+        CLASP_CT_READ, 1, (ret), (err), (reason), NULL, (alt)                                      \
+    }
+#define CT_READ_EOF                                                                                \
+    {                                                                                              \
+        CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL, 0                                                     \
+    }
+#define CT_SHUTDOWN(ret)                                                                           \
+    {                                                                                              \
+        CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL, 0                                                 \
+    }
+#define CT_KEY_UPDATE(type)                                                                        \
+    {                                                                                              \
+        CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL, 0                                              \
+    }
+#define CT_EXPECT_SHUTDOWN(flags)                                                                  \
+    {                                                                                              \
+        CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL, 0                                        \
+    }
+#define CT_EXPECT_DONE                                                                             \
+    {                                                                                              \
+        CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL, 0                                                  \
+    }
+#define CT_RAW(bytes)                                                                              \
+    {                                                                                              \
+        CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes), 0                                           \
+    }
+#define CT_CLOSE                                                                                   \
+    {                                                                                              \
+        CLASP_CT_CLOSE, 0, 0, 0, 0, NULL, 0                                                        \
+    }
+#define CT_RESET                                                                                   \
+    {                                                                                              \
+        CLASP_CT_RESET, 0, 0, 0, 0, NULL, 0                                                        \
+    }
+#define CT_END                                                                                     \
+    {                                                                                              \
+        CLASP_CT_END, 0, 0, 0, 0, NULL, 0                                                          \
+    }
 
 /* ---- transcripts ------------------------------------------------------------------------- */
 
@@ -178,8 +234,7 @@ typedef struct {
  * bytes in place (not its length). `c2s`: client to server. `index`: the record's number in
  * its direction, from 0.
  */
-typedef void (*clasp_ct_tamper_fn)(void *arg, int c2s, int index, unsigned char *rec,
-                                   size_t len);
+typedef void (*clasp_ct_tamper_fn)(void *arg, int c2s, int index, unsigned char *rec, size_t len);
 
 /* ---- a run ------------------------------------------------------------------------------- */
 
@@ -189,11 +244,11 @@ typedef struct {
     clasp_ct_transport transport;
     int version;
     SSL_CTX *cctx, *sctx;
-    int no_role;                  /* do not call SSL_set_connect/accept_state */
-    uint32_t seed;                /* trickle-rand piece sizes (0: a fixed default) */
-    size_t write_per_call;        /* pumped: probe BIO limit on every write (0: none) */
-    long credit_per_round;        /* pumped: write credit granted per round (0: unlimited) */
-    clasp_ct_tamper_fn tamper;    /* pumped only */
+    int no_role;               /* do not call SSL_set_connect/accept_state */
+    uint32_t seed;             /* trickle-rand piece sizes (0: a fixed default) */
+    size_t write_per_call;     /* pumped: probe BIO limit on every write (0: none) */
+    long credit_per_round;     /* pumped: write credit granted per round (0: unlimited) */
+    clasp_ct_tamper_fn tamper; /* pumped only */
     void *tamper_arg;
     void (*prepare)(clasp_ct_run *run, SSL *client, SSL *server, void *arg); /* before steps */
     void *prepare_arg;
@@ -209,7 +264,7 @@ typedef struct {
     unsigned long calls; /* SSL I/O calls */
     unsigned long want_read, want_write, probes;
     clasp_ct_transcript transcript;
-    clasp_probe_stats io; /* pumped transports: the SSL's BIO calls and bytes */
+    clasp_probe_stats io;     /* pumped transports: the SSL's BIO calls and bytes */
     unsigned long last_error; /* the error of the last expected failure, 0 if none */
 } clasp_ct_side_result;
 
@@ -218,7 +273,7 @@ struct clasp_ct_run {
     clasp_ct_side_result client, server;
     clasp_ct_wire c2s, s2c; /* pumped transports only */
     unsigned long rounds;
-    void *priv;             /* the transport's state */
+    void *priv; /* the transport's state */
 };
 
 /*
@@ -226,8 +281,8 @@ struct clasp_ct_run {
  * step; otherwise 0 with the reasons in run->client.failure / run->server.failure. The SSLs
  * stay alive for inspection until clasp_ct_run_free.
  */
-int clasp_ct_run_steps(clasp_ct_run *run, const clasp_ct_config *cfg,
-                       const clasp_ct_step *client, const clasp_ct_step *server);
+int clasp_ct_run_steps(clasp_ct_run *run, const clasp_ct_config *cfg, const clasp_ct_step *client,
+                       const clasp_ct_step *server);
 
 /* Frees the SSLs and the transport. */
 void clasp_ct_run_free(clasp_ct_run *run);

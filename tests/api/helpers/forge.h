@@ -23,16 +23,16 @@
 #include <openssl/ssl.h>
 
 typedef struct {
-    int target_c2s;   /* the direction to tamper with: 1 client to server, 0 the other */
-    int after;        /* flip_app_data: records of the direction to skip first */
-    int seen_ccs;     /* the target sent its ChangeCipherSpec */
-    int app_seen;     /* flip_app_data: application_data records seen */
-    int done;         /* tampered (or gave up) */
-    int forged;       /* a Finished was changed */
+    int target_c2s; /* the direction to tamper with: 1 client to server, 0 the other */
+    int after;      /* flip_app_data: records of the direction to skip first */
+    int seen_ccs;   /* the target sent its ChangeCipherSpec */
+    int app_seen;   /* flip_app_data: application_data records seen */
+    int done;       /* tampered (or gave up) */
+    int forged;     /* a Finished was changed */
     /* clasp_forge_finished */
     unsigned char secret[64];
     size_t secret_len;
-    uint64_t seq;           /* next record number under the handshake key */
+    uint64_t seq;            /* next record number under the handshake key */
     unsigned char hs[65536]; /* the direction's decrypted handshake bytes */
     size_t hs_len, next_msg;
 } clasp_forge;

@@ -56,8 +56,7 @@ int clasp_ml_init(clasp_ml *l, int version, clasp_test_key key, int no_role)
         SSL_set_connect_state(l->c);
         SSL_set_accept_state(l->s);
     }
-    return attach(l->c, &l->c_in, &l->c_out, &l->cio) &&
-           attach(l->s, &l->s_in, &l->s_out, &l->sio);
+    return attach(l->c, &l->c_in, &l->c_out, &l->cio) && attach(l->s, &l->s_in, &l->s_out, &l->sio);
 }
 
 size_t clasp_ml_move(clasp_ml *l)
