@@ -224,13 +224,17 @@ int SSL_is_init_finished(const SSL *s)
 /* ---- versions ---------------------------------------------------------------------------- */
 
 /* The negotiated version, or before that the highest the SSL may use
- * (OpenSSL reports TLS 1.3 for a fresh TLS_method() SSL). */
+ * (OpenSSL reports TLS 1.3 for a fresh TLS_method() SSL, and a client's
+ * highest configured version once its ClientHello is out). */
 int SSL_version(const SSL *s)
 {
     uint16_t v = s->conn == NULL ? 0 : clasp_conn_version(s->conn);
 
     if (v != 0) {
         return v;
+    }
+    if (s->conn != NULL && clasp_conn_started(s->conn) && !s->server) {
+        return clasp_max_version(s);
     }
     return s->method->version != 0 ? s->method->version : TLS1_3_VERSION;
 }
