@@ -576,6 +576,21 @@ static void test_shutdown_want_write_then_want_read(void **state)
     clasp_ml_free(&l);
 }
 
+/* Data instead of close_notify while SSL_shutdown waits: OpenSSL fails the connection. */
+static void test_shutdown_meets_data(void **state)
+{
+    assert_true(clasp_ml_init(&l, version_of(state), CLASP_TEST_KEY_P256, 0));
+    assert_true(clasp_ml_handshake(&l));
+    ERR_clear_error();
+    assert_int_equal(SSL_shutdown(l.c), 0);
+    assert_int_equal(SSL_write(l.s, "late", 4), 4); /* before the server read close_notify */
+    clasp_ml_move(&l);
+    int r = SSL_shutdown(l.c);
+    assert_int_equal(r, -1);
+    assert_int_equal(SSL_get_error(l.c, r), SSL_ERROR_SSL);
+    assert_failure_reason(SSL_R_APPLICATION_DATA_AFTER_CLOSE_NOTIFY);
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static int build_cases(struct CMUnitTest *tests)
@@ -630,6 +645,7 @@ int main(void)
         VERSIONED(test_who_speaks_first),
         VERSIONED(test_no_role_then_role),
         VERSIONED(test_shutdown_want_write_then_want_read),
+        VERSIONED(test_shutdown_meets_data),
     };
     static struct CMUnitTest tests[MAX_CASES + sizeof(by_hand) / sizeof(by_hand[0])];
     int n = build_cases(tests);
