@@ -192,6 +192,15 @@ expect_in "$SRV_LOG" 'Subject: CN=clasp-test-client'
 expect_in "$SRV_LOG" 'Status: The certificate is trusted'
 case_end
 
+# A TLS 1.3-only server and a TLS 1.2-only Clasp client have no version in
+# common (GnuTLS says so with handshake_failure: no TLS 1.2 suite is left).
+to_gnutls "TLS 1.3-only server, TLS 1.2-only client: refused" \
+    --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" -- -tls1_2
+expect_rc clasp-client "$CLI_RC" nonzero
+expect_in "$CLI_ERR" 'alert (handshake failure|protocol version)'
+expect_not_in "$CLI_ERR" '^Protocol version'
+case_end
+
 # gnutls-serv answers the line **REHANDSHAKE** with a HelloRequest; Clasp
 # refuses with a no_renegotiation warning (RFC 5746 §4.2), which GnuTLS
 # takes as the end of the connection.  The lines go one at a time: the
@@ -296,28 +305,34 @@ if [ "$(grep -c '^<<< Handshake ClientHello' "$SRV_LOG")" -lt 2 ] ||
 fi
 case_end
 
-# refused NAME PRIORITY: gnutls-cli offering only what Clasp does not speak
-# gets handshake_failure (no shared cipher).
+# refused NAME PRIORITY [ALERT REASON [clasp-server args...]]: gnutls-cli
+# offering only what Clasp does not speak; by default handshake_failure (no
+# shared cipher).
 refused() {
-    case_begin "gnutls-cli: $1 only: refused"
-    if start_clasp_server -msg -cert "$C/rsa-2048.pem" -key "$C/rsa-2048.key"; then
+    local name=$1 priority=$2 alert=${3:-'handshake failure'} reason=${4:-'no shared cipher'}
+    shift 2
+    [ $# -gt 0 ] && shift 2
+    case_begin "gnutls-cli: $name: refused"
+    if start_clasp_server -msg -cert "$C/rsa-2048.pem" -key "$C/rsa-2048.key" "$@"; then
         peer_base
         CLI_OUT=$PEER_BASE.gnutls-cli.out
         add_log "$CLI_OUT"
         timeout "$T" gnutls-cli -p "$SRV_PORT" --x509cafile "$C/ca.pem" \
-            --sni-hostname localhost --priority "$2" 127.0.0.1 </dev/null >"$CLI_OUT" 2>&1
+            --sni-hostname localhost --priority "$priority" 127.0.0.1 </dev/null >"$CLI_OUT" 2>&1
         CLI_RC=$?
         server_done
     fi
     expect_rc gnutls-cli "$CLI_RC" nonzero
     expect_rc clasp-server "$SRV_RC" nonzero
-    expect_in "$SRV_LOG" 'no shared cipher'
-    expect_in "$SRV_LOG" '^>>> Alert fatal: handshake failure'
-    expect_in "$CLI_OUT" 'Received alert \[40\]'
+    expect_in "$SRV_LOG" "$reason"
+    expect_in "$SRV_LOG" "^>>> Alert fatal: $alert"
+    expect_in "$CLI_OUT" 'Received alert'
     case_end
 }
 
-refused CBC "$TLS12:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:+CAMELLIA-128-CBC"
-refused "RSA key exchange" "$TLS12:-KX-ALL:+RSA"
+refused "CBC only" "$TLS12:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:+CAMELLIA-128-CBC"
+refused "RSA key exchange only" "$TLS12:-KX-ALL:+RSA"
+refused "TLS 1.3-only client, TLS 1.2-only server" "NORMAL:-VERS-ALL:+VERS-TLS1.3" \
+    'protocol version' 'unsupported protocol' -tls1_2
 
 finish
