@@ -479,6 +479,15 @@ static int sock_reset(side *s)
     return 1;
 }
 
+/* Sockets: waits until the peer shut its sending direction (its data may still be unread). */
+static int transport_wait_peer_close(side *s)
+{
+    if (!clasp_ct_transport_is_socket(s->run->cfg.transport)) {
+        return 1;
+    }
+    return wait_fd(s->fd, POLLRDHUP);
+}
+
 /* ---- pumped transport operations --------------------------------------------------------- */
 
 static direction *out_dir(side *s)
@@ -810,6 +819,8 @@ static int side_step(side *s)
         return transport_close(s) ? advance(s) : fail(s, "close failed");
     case CLASP_CT_RESET:
         return transport_reset(s) ? advance(s) : fail(s, "reset failed");
+    case CLASP_CT_WAIT_PEER_CLOSE:
+        return transport_wait_peer_close(s) ? advance(s) : fail(s, "the peer did not close");
     default:
         return fail(s, "unknown step kind %d", (int)st->kind);
     }

@@ -96,6 +96,7 @@ typedef enum {
     CLASP_CT_RAW,             /* write `len` bytes from `raw` to the transport, not via SSL */
     CLASP_CT_CLOSE,           /* close the sending direction of the transport (peer sees EOF) */
     CLASP_CT_RESET,           /* once input is waiting, abort the transport (peer: error) */
+    CLASP_CT_WAIT_PEER_CLOSE, /* sockets: wait until the peer shut its sending direction */
 } clasp_ct_kind;
 
 /*
@@ -122,82 +123,30 @@ typedef struct {
 } clasp_ct_step;
 
 /* Step constructors for the scripts' static tables. */
-#define CT_HS                                                                                      \
-    {                                                                                              \
-        CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL, 0                                                    \
-    }
-#define CT_CONNECT                                                                                 \
-    {                                                                                              \
-        CLASP_CT_CONNECT, 0, 0, 0, 0, NULL, 0                                                      \
-    }
-#define CT_ACCEPT                                                                                  \
-    {                                                                                              \
-        CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL, 0                                                       \
-    }
-#define CT_HS_STEP(min_written)                                                                    \
-    {                                                                                              \
-        CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL, 0                                   \
-    }
-#define CT_HS_FAILS(err, reason)                                                                   \
-    {                                                                                              \
-        CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, 0                                        \
-    }
-#define CT_WRITE(n)                                                                                \
-    {                                                                                              \
-        CLASP_CT_WRITE, (n), 0, 0, 0, NULL, 0                                                      \
-    }
-#define CT_READ(n)                                                                                 \
-    {                                                                                              \
-        CLASP_CT_READ, (n), 0, 0, 0, NULL, 0                                                       \
-    }
-#define CT_READ_FAILS(ret, err, reason)                                                            \
-    {                                                                                              \
-        CLASP_CT_READ, 1, (ret), (err), (reason), NULL, 0                                          \
-    }
-#define CT_HS_FAILS_ALT(err, reason, alt)                                                          \
-    {                                                                                              \
-        CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, (alt)                                    \
-    }
-#define CT_READ_FAILS_ALT(ret, err, reason, alt)                                                   \
-    {                                                                                              \
-        CLASP_CT_READ, 1, (ret), (err), (reason), NULL, (alt)                                      \
-    }
-#define CT_READ_EOF                                                                                \
-    {                                                                                              \
-        CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL, 0                                                     \
-    }
-#define CT_SHUTDOWN(ret)                                                                           \
-    {                                                                                              \
-        CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL, 0                                                 \
-    }
-#define CT_KEY_UPDATE(type)                                                                        \
-    {                                                                                              \
-        CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL, 0                                              \
-    }
-#define CT_EXPECT_SHUTDOWN(flags)                                                                  \
-    {                                                                                              \
-        CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL, 0                                        \
-    }
-#define CT_EXPECT_DONE                                                                             \
-    {                                                                                              \
-        CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL, 0                                                  \
-    }
-#define CT_RAW(bytes)                                                                              \
-    {                                                                                              \
-        CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes), 0                                           \
-    }
-#define CT_CLOSE                                                                                   \
-    {                                                                                              \
-        CLASP_CT_CLOSE, 0, 0, 0, 0, NULL, 0                                                        \
-    }
-#define CT_RESET                                                                                   \
-    {                                                                                              \
-        CLASP_CT_RESET, 0, 0, 0, 0, NULL, 0                                                        \
-    }
-#define CT_END                                                                                     \
-    {                                                                                              \
-        CLASP_CT_END, 0, 0, 0, 0, NULL, 0                                                          \
-    }
+/* clang-format off */
+#define CT_HS {CLASP_CT_HANDSHAKE, 0, 0, 0, 0, NULL, 0}
+#define CT_CONNECT {CLASP_CT_CONNECT, 0, 0, 0, 0, NULL, 0}
+#define CT_ACCEPT {CLASP_CT_ACCEPT, 0, 0, 0, 0, NULL, 0}
+#define CT_HS_STEP(min_written) {CLASP_CT_HANDSHAKE_STEP, (min_written), 0, 0, 0, NULL, 0}
+#define CT_HS_FAILS(err, reason) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, 0}
+#define CT_HS_FAILS_ALT(err, reason, alt) {CLASP_CT_HANDSHAKE, 0, -1, (err), (reason), NULL, (alt)}
+#define CT_WRITE(n) {CLASP_CT_WRITE, (n), 0, 0, 0, NULL, 0}
+#define CT_READ(n) {CLASP_CT_READ, (n), 0, 0, 0, NULL, 0}
+#define CT_READ_FAILS(ret, err, reason) {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, 0}
+#define CT_READ_FAILS_ALT(ret, err, reason, alt) \
+    {CLASP_CT_READ, 1, (ret), (err), (reason), NULL, (alt)}
+#define CT_READ_EOF {CLASP_CT_READ_EOF, 0, 0, 0, 0, NULL, 0}
+#define CT_SHUTDOWN(ret) {CLASP_CT_SHUTDOWN, 0, (ret), 0, 0, NULL, 0}
+#define CT_KEY_UPDATE(type) {CLASP_CT_KEY_UPDATE, 0, (type), 0, 0, NULL, 0}
+#define CT_EXPECT_SHUTDOWN(flags) {CLASP_CT_EXPECT_SHUTDOWN, 0, (flags), 0, 0, NULL, 0}
+#define CT_EXPECT_DONE {CLASP_CT_EXPECT_DONE, 0, 0, 0, 0, NULL, 0}
+#define CT_RAW(bytes) {CLASP_CT_RAW, sizeof(bytes), 0, 0, 0, (bytes), 0}
+#define CT_CLOSE {CLASP_CT_CLOSE, 0, 0, 0, 0, NULL, 0}
+#define CT_RESET {CLASP_CT_RESET, 0, 0, 0, 0, NULL, 0}
+/* The pump needs no such wait: in one thread, a side's earlier steps ran before the peer's. */
+#define CT_WAIT_PEER_CLOSE {CLASP_CT_WAIT_PEER_CLOSE, 0, 0, 0, 0, NULL, 0}
+#define CT_END {CLASP_CT_END, 0, 0, 0, 0, NULL, 0}
+/* clang-format on */
 
 /* ---- transcripts ------------------------------------------------------------------------- */
 
