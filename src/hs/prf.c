@@ -13,15 +13,15 @@
 #define MAX_PIECES 5
 
 static int prf_pieces(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
-                      size_t secret_len, const clasp_bytes *pieces, size_t num,
-                      uint8_t *out, size_t out_len)
+                      size_t secret_len, const clasp_bytes *pieces, size_t num, uint8_t *out,
+                      size_t out_len)
 {
     return clasp_p_hash(c, h, secret, secret_len, pieces, num, out, out_len);
 }
 
-int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
-                size_t secret_len, const char *label, const uint8_t *seed1, size_t seed1_len,
-                const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len)
+int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret, size_t secret_len,
+                const char *label, const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2,
+                size_t seed2_len, uint8_t *out, size_t out_len)
 {
     clasp_bytes pieces[3] = {
         {(const uint8_t *)label, strlen(label)},
@@ -41,8 +41,8 @@ int clasp_tls12_master_secret(const clasp_crypto *c, clasp_hash_id h, const uint
         return clasp_prf12(c, h, pms, pms_len, "extended master secret", session_hash,
                            clasp_hash_len(h), NULL, 0, master, CLASP_TLS12_MASTER_LEN);
     }
-    return clasp_prf12(c, h, pms, pms_len, "master secret", client_random, 32, server_random,
-                       32, master, CLASP_TLS12_MASTER_LEN);
+    return clasp_prf12(c, h, pms, pms_len, "master secret", client_random, 32, server_random, 32,
+                       master, CLASP_TLS12_MASTER_LEN);
 }
 
 /* RFC 5288 §3: fixed_iv_length 4 for AES-GCM; RFC 7905 §2: 12 for
@@ -83,8 +83,7 @@ int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id 
 
 int clasp_tls12_verify_data(const clasp_crypto *c, clasp_hash_id h,
                             const uint8_t master[CLASP_TLS12_MASTER_LEN], int server,
-                            const uint8_t *handshake_hash,
-                            uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN])
+                            const uint8_t *handshake_hash, uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN])
 {
     return clasp_prf12(c, h, master, CLASP_TLS12_MASTER_LEN,
                        server ? "server finished" : "client finished", handshake_hash,
@@ -95,9 +94,8 @@ int clasp_tls12_verify_data(const clasp_crypto *c, clasp_hash_id h,
  * reveal handshake secrets; OpenSSL refuses the same ones. */
 static int label_reserved(const char *label, size_t len)
 {
-    static const char *const reserved[] = {"client finished", "server finished",
-                                           "master secret", "key expansion",
-                                           "extended master secret"};
+    static const char *const reserved[] = {"client finished", "server finished", "master secret",
+                                           "key expansion", "extended master secret"};
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         size_t n = strlen(reserved[i]);

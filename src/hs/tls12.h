@@ -18,9 +18,9 @@
 
 /* PRF(secret, label, seed1 + seed2) (RFC 5246 §5) with hash h (the suite's
  * PRF hash).  seed2 may be NULL/0.  out gets out_len bytes. */
-int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
-                size_t secret_len, const char *label, const uint8_t *seed1, size_t seed1_len,
-                const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
+int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret, size_t secret_len,
+                const char *label, const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2,
+                size_t seed2_len, uint8_t *out, size_t out_len);
 
 /* master_secret (48 bytes) from the ECDHE premaster secret.  With ems
  * (RFC 7627 §4): PRF(pms, "extended master secret", session_hash), where
@@ -71,12 +71,12 @@ int clasp_tls12_export(const clasp_crypto *c, clasp_hash_id h,
 /* Handshake-only TLS 1.2 state, inside clasp_hs (wiped and freed with it). */
 #define CLASP_TLS12_MAX_LIST 32
 typedef struct {
-    uint8_t pms[64];         /* the ECDHE premaster secret (RFC 8422 §5.10) */
+    uint8_t pms[64]; /* the ECDHE premaster secret (RFC 8422 §5.10) */
     size_t pms_len;
-    clasp_tls12_keys keys;   /* the key block, once derived */
-    int ems;                 /* extended master secret in use (RFC 7627) */
-    int secure_reneg;        /* the peer indicated RFC 5746 support */
-    int expect_ccs;          /* the state machine waits for the peer's CCS */
+    clasp_tls12_keys keys; /* the key block, once derived */
+    int ems;               /* extended master secret in use (RFC 7627) */
+    int secure_reneg;      /* the peer indicated RFC 5746 support */
+    int expect_ccs;        /* the state machine waits for the peer's CCS */
     /* Server: what the client offered, kept across the decision point. */
     uint16_t client_suites[CLASP_TLS12_MAX_LIST]; /* known TLS 1.2 suites, client order */
     size_t num_client_suites;
@@ -84,7 +84,7 @@ typedef struct {
     size_t num_client_groups;
     int client_sent_groups;
     int client_sent_point_formats;
-    uint16_t sig_scheme;     /* server: the ServerKeyExchange's scheme */
+    uint16_t sig_scheme; /* server: the ServerKeyExchange's scheme */
 } clasp_tls12_hs;
 
 #endif

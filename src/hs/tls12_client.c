@@ -239,8 +239,7 @@ static clasp_hs_status do_read_certificate(clasp_conn *conn)
     if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn, C12_VERIFY_PEER, "SSLv3/TLS read server certificate",
-                       TLS_ST_CR_CERT);
+    clasp_hs_set_state(conn, C12_VERIFY_PEER, "SSLv3/TLS read server certificate", TLS_ST_CR_CERT);
     return CLASP_HS_CONTINUE;
 }
 
@@ -324,8 +323,7 @@ static int key_exchange(clasp_conn *conn, const server_key_exchange *ske)
     clasp_tls12_hs *t = &hs->t12;
 
     clasp_kex_free(hs->kex);
-    hs->kex = clasp_kex_generate(conn->cfg.crypto, ske->group, hs->peer_share,
-                                 &hs->peer_share_len);
+    hs->kex = clasp_kex_generate(conn->cfg.crypto, ske->group, hs->peer_share, &hs->peer_share_len);
     if (hs->kex == NULL) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
@@ -336,8 +334,8 @@ static int key_exchange(clasp_conn *conn, const server_key_exchange *ske)
     hs->kex_group = ske->group;
     conn->group = ske->group;
     EVP_PKEY_free(conn->peer_tmp_key);
-    conn->peer_tmp_key = clasp_kex_peer_pkey(conn->cfg.crypto, ske->group, ske->point.ptr,
-                                             ske->point.len);
+    conn->peer_tmp_key =
+        clasp_kex_peer_pkey(conn->cfg.crypto, ske->group, ske->point.ptr, ske->point.len);
     return 1;
 }
 
@@ -353,8 +351,8 @@ static clasp_hs_status do_read_server_key_exchange(clasp_conn *conn)
         return st;
     }
     if (!parse_ske(conn, body, &ske) || !check_ske_choices(conn, &ske) ||
-        !clasp_tls12_check_params(conn, ske.scheme, ske.params.ptr, ske.params.len,
-                                  ske.sig.ptr, ske.sig.len) ||
+        !clasp_tls12_check_params(conn, ske.scheme, ske.params.ptr, ske.params.len, ske.sig.ptr,
+                                  ske.sig.len) ||
         !key_exchange(conn, &ske)) {
         return CLASP_HS_FAIL;
     }
@@ -477,10 +475,9 @@ static clasp_hs_status do_read_server_hello_done(clasp_conn *conn)
     if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn,
-                       conn->hs->cert_requested ? C12_SEND_CERTIFICATE
-                                                : C12_SEND_CLIENT_KEY_EXCHANGE,
-                       "SSLv3/TLS read server done", TLS_ST_CR_SRVR_DONE);
+    clasp_hs_set_state(
+        conn, conn->hs->cert_requested ? C12_SEND_CERTIFICATE : C12_SEND_CLIENT_KEY_EXCHANGE,
+        "SSLv3/TLS read server done", TLS_ST_CR_SRVR_DONE);
     return CLASP_HS_CONTINUE;
 }
 

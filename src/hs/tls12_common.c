@@ -162,9 +162,8 @@ static size_t signed_params(const clasp_conn *conn, const uint8_t *params, size_
     return 64 + params_len;
 }
 
-int clasp_tls12_sign_params(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme,
-                            const uint8_t *params, size_t params_len, uint8_t *sig,
-                            size_t *sig_len)
+int clasp_tls12_sign_params(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme, const uint8_t *params,
+                            size_t params_len, uint8_t *sig, size_t *sig_len)
 {
     uint8_t content[SIGNED_PARAMS_MAX];
     size_t len = signed_params(conn, params, params_len, content);
@@ -201,8 +200,8 @@ int clasp_tls12_check_params(clasp_conn *conn, uint16_t scheme, const uint8_t *p
     return 1;
 }
 
-int clasp_tls12_sign_transcript(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme,
-                                uint8_t *sig, size_t *sig_len)
+int clasp_tls12_sign_transcript(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme, uint8_t *sig,
+                                size_t *sig_len)
 {
     const clasp_transcript *t = &conn->hs->transcript;
 
@@ -222,8 +221,8 @@ int clasp_tls12_check_transcript(clasp_conn *conn, uint16_t scheme, const uint8_
     if (t->hash != NULL || key == NULL || !conn->hs->verified.cert) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
-    if (!clasp_sig_verify_tls12(conn->cfg.crypto, key, scheme, t->pending.buf, t->pending.len,
-                                sig, sig_len)) {
+    if (!clasp_sig_verify_tls12(conn->cfg.crypto, key, scheme, t->pending.buf, t->pending.len, sig,
+                                sig_len)) {
         return FAIL(conn, SSL_AD_DECRYPT_ERROR, SSL_R_BAD_SIGNATURE);
     }
     conn->hs->verified.cert_verify = 1;
@@ -253,10 +252,9 @@ int clasp_tls12_derive_keys(clasp_conn *conn)
         return 0;
     }
     ok = clasp_tls12_master_secret(c, conn->hash, t->pms, t->pms_len, t->ems, session_hash,
-                                   conn->client_random, conn->server_random,
-                                   conn->master_secret) &&
-         clasp_tls12_key_block(c, conn->hash, conn->aead, conn->master_secret,
-                               conn->client_random, conn->server_random, &t->keys);
+                                   conn->client_random, conn->server_random, conn->master_secret) &&
+         clasp_tls12_key_block(c, conn->hash, conn->aead, conn->master_secret, conn->client_random,
+                               conn->server_random, &t->keys);
     OPENSSL_cleanse(t->pms, sizeof(t->pms));
     t->pms_len = 0;
     if (!ok) {
@@ -293,8 +291,8 @@ int clasp_tls12_send_ccs(clasp_conn *conn)
     static const uint8_t ccs[1] = {1};
 
     if (conn->cfg.observer.msg != NULL) {
-        conn->cfg.observer.msg(conn->cfg.observer.arg, 1, CLASP_TLS12,
-                               CLASP_RT_CHANGE_CIPHER_SPEC, ccs, 1);
+        conn->cfg.observer.msg(conn->cfg.observer.arg, 1, CLASP_TLS12, CLASP_RT_CHANGE_CIPHER_SPEC,
+                               ccs, 1);
     }
     if (!clasp_rec_write(&conn->rec, CLASP_RT_CHANGE_CIPHER_SPEC, ccs, 1)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
@@ -366,8 +364,8 @@ int clasp_tls12_on_ccs(clasp_conn *conn, const uint8_t *data, size_t len)
         return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_CHANGE_CIPHER_SPEC);
     }
     if (conn->cfg.observer.msg != NULL) {
-        conn->cfg.observer.msg(conn->cfg.observer.arg, 0, CLASP_TLS12,
-                               CLASP_RT_CHANGE_CIPHER_SPEC, data, 1);
+        conn->cfg.observer.msg(conn->cfg.observer.arg, 0, CLASP_TLS12, CLASP_RT_CHANGE_CIPHER_SPEC,
+                               data, 1);
     }
     return conn->is_server ? clasp_tls12_server_ccs(conn) : clasp_tls12_client_ccs(conn);
 }
@@ -389,8 +387,7 @@ int clasp_tls12_point_formats_ok(clasp_reader body)
     int uncompressed = 0;
     uint8_t f;
 
-    if (!clasp_rd_u8_prefixed(&body, &list) || !clasp_rd_done(&body) ||
-        clasp_rd_left(&list) == 0) {
+    if (!clasp_rd_u8_prefixed(&body, &list) || !clasp_rd_done(&body) || clasp_rd_left(&list) == 0) {
         return 0;
     }
     while (clasp_rd_u8(&list, &f)) {

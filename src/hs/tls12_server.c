@@ -291,8 +291,8 @@ static const clasp_identity *identity_for(clasp_conn *conn, const clasp_suite_in
             !clasp_tls12_key_fits_auth(ids[i].key, s->auth) || !cert_curve_ok(conn, ids[i].key)) {
             continue;
         }
-        *scheme = clasp_tls12_pick_sigalg(conn, ids[i].key, hs->client_sigalgs,
-                                          hs->num_client_sigalgs);
+        *scheme =
+            clasp_tls12_pick_sigalg(conn, ids[i].key, hs->client_sigalgs, hs->num_client_sigalgs);
         if (*scheme != 0) {
             return &ids[i];
         }
@@ -569,10 +569,9 @@ static clasp_hs_status do_send_server_hello_done(clasp_conn *conn)
     if (!clasp_hs_send(conn, &mark)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn,
-                       conn->hs->cert_requested ? S12_READ_CLIENT_CERTIFICATE
-                                                : S12_READ_CLIENT_KEY_EXCHANGE,
-                       "SSLv3/TLS write server done", TLS_ST_SW_SRVR_DONE);
+    clasp_hs_set_state(
+        conn, conn->hs->cert_requested ? S12_READ_CLIENT_CERTIFICATE : S12_READ_CLIENT_KEY_EXCHANGE,
+        "SSLv3/TLS write server done", TLS_ST_SW_SRVR_DONE);
     return CLASP_HS_CONTINUE;
 }
 
@@ -598,10 +597,9 @@ static clasp_hs_status do_read_client_certificate(clasp_conn *conn)
     if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn,
-                       sk_X509_num(conn->peer_chain) > 0 ? S12_VERIFY_CLIENT
-                                                          : S12_READ_CLIENT_KEY_EXCHANGE,
-                       "SSLv3/TLS read client certificate", TLS_ST_SR_CERT);
+    clasp_hs_set_state(
+        conn, sk_X509_num(conn->peer_chain) > 0 ? S12_VERIFY_CLIENT : S12_READ_CLIENT_KEY_EXCHANGE,
+        "SSLv3/TLS read client certificate", TLS_ST_SR_CERT);
     return CLASP_HS_CONTINUE;
 }
 
@@ -624,8 +622,7 @@ static int read_client_point(clasp_conn *conn, clasp_reader *body)
     clasp_hs *hs = conn->hs;
     clasp_reader point;
 
-    if (!clasp_rd_u8_prefixed(body, &point) || !clasp_rd_done(body) ||
-        clasp_rd_left(&point) == 0) {
+    if (!clasp_rd_u8_prefixed(body, &point) || !clasp_rd_done(body) || clasp_rd_left(&point) == 0) {
         return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
     }
     hs->t12.pms_len = sizeof(hs->t12.pms);
@@ -633,8 +630,7 @@ static int read_client_point(clasp_conn *conn, clasp_reader *body)
         return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_ECPOINT);
     }
     EVP_PKEY_free(conn->peer_tmp_key);
-    conn->peer_tmp_key = clasp_kex_peer_pkey(conn->cfg.crypto, hs->kex_group, point.ptr,
-                                             point.len);
+    conn->peer_tmp_key = clasp_kex_peer_pkey(conn->cfg.crypto, hs->kex_group, point.ptr, point.len);
     return 1;
 }
 
@@ -653,7 +649,7 @@ static clasp_hs_status do_read_client_key_exchange(clasp_conn *conn)
     }
     clasp_hs_set_state(conn,
                        sk_X509_num(conn->peer_chain) > 0 ? S12_READ_CERTIFICATE_VERIFY
-                                                          : S12_READ_CHANGE_CIPHER_SPEC,
+                                                         : S12_READ_CHANGE_CIPHER_SPEC,
                        "SSLv3/TLS read client key exchange", TLS_ST_SR_KEY_EXCH);
     return CLASP_HS_CONTINUE;
 }
@@ -679,8 +675,7 @@ static clasp_hs_status do_read_certificate_verify(clasp_conn *conn)
         !clasp_sig_scheme_fits_key_tls12(scheme, X509_get0_pubkey(leaf))) {
         return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_SIGNATURE_TYPE);
     }
-    if (!clasp_tls12_check_transcript(conn, scheme, sig.ptr, sig.len) ||
-        !clasp_hs_consume(conn)) {
+    if (!clasp_tls12_check_transcript(conn, scheme, sig.ptr, sig.len) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     conn->peer_sigalg = scheme;

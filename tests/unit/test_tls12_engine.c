@@ -35,8 +35,7 @@
 
 static const uint16_t suites13[] = {0x1301, 0x1302, 0x1303};
 static const uint16_t suites12[] = {0xc02b, 0xc02c, 0xcca9, 0xc02f, 0xc030, 0xcca8};
-static const uint16_t groups[] = {CLASP_GROUP_X25519, CLASP_GROUP_SECP256R1,
-                                  CLASP_GROUP_SECP384R1};
+static const uint16_t groups[] = {CLASP_GROUP_X25519, CLASP_GROUP_SECP256R1, CLASP_GROUP_SECP384R1};
 /* OpenSSL 3.0's default order (PKCS#1 v1.5 included: TLS 1.2 allows it). */
 static const uint16_t sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0807, 0x0809, 0x080a, 0x080b,
                                    0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601};
@@ -56,8 +55,8 @@ static X509 *self_signed(EVP_PKEY *key)
 
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
+                               0);
     X509_set_subject_name(x, name);
     X509_set_issuer_name(x, name);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
@@ -348,10 +347,8 @@ static void check_agreement(const pair *p, uint16_t suite)
     assert_int_equal(clasp_conn_finished(p->c, 1, b, sizeof(b)), 12);
     assert_memory_equal(a, b, 12);
     /* RFC 5705 exporters agree */
-    assert_true(clasp_conn_export(p->c, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, a,
-                                  40));
-    assert_true(clasp_conn_export(p->s, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, b,
-                                  40));
+    assert_true(clasp_conn_export(p->c, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, a, 40));
+    assert_true(clasp_conn_export(p->s, "EXPERIMENTAL x", 14, (const uint8_t *)"ctx", 3, 1, b, 40));
     assert_memory_equal(a, b, 40);
     assert_int_equal(logged_lines[0], 1);
     assert_int_equal(logged_lines[1], 1);
@@ -394,7 +391,7 @@ static void test_every_suite_byte_at_a_time(void **state)
         uint16_t suite;
         int key;
     } rows[] = {
-        {0xc02b, KEY_P256},   {0xc02c, KEY_P256}, {0xcca9, KEY_P256}, {0xc02b, KEY_ED25519},
+        {0xc02b, KEY_P256},    {0xc02c, KEY_P256}, {0xcca9, KEY_P256}, {0xc02b, KEY_ED25519},
         {0xcca9, KEY_ED25519}, {0xc02f, KEY_RSA},  {0xc030, KEY_RSA},  {0xcca8, KEY_RSA},
     };
 
@@ -514,9 +511,8 @@ static void test_versions(void **state)
             assert_true(o.done);
             assert_int_equal(clasp_conn_version(p.c), rows[i].want);
             assert_int_equal(clasp_conn_version(p.s), rows[i].want);
-            assert_int_equal(
-                memcmp(clasp_conn_server_random(p.c) + 24, sentinel12, 8) == 0,
-                rows[i].sentinel);
+            assert_int_equal(memcmp(clasp_conn_server_random(p.c) + 24, sentinel12, 8) == 0,
+                             rows[i].sentinel);
             exchange_data(&p);
         }
         pair_free(&p);
@@ -581,12 +577,12 @@ static size_t hello_exts_offset(const uint8_t *body, int client_hello)
 {
     size_t off = 2 + 32;
 
-    off += 1 + body[off];               /* session id */
+    off += 1 + body[off]; /* session id */
     if (client_hello) {
-        off += 2 + get16(body + off);   /* cipher_suites */
-        off += 1 + body[off];           /* compression_methods */
+        off += 2 + get16(body + off); /* cipher_suites */
+        off += 1 + body[off];         /* compression_methods */
     } else {
-        off += 3;                       /* cipher_suite, compression_method */
+        off += 3; /* cipher_suite, compression_method */
     }
     return off;
 }
@@ -739,9 +735,9 @@ static void resign_ske(pair *p, uint8_t *buf, size_t *len, void *arg)
     body[4 + np->point_len] = 0x04; /* ecdsa_secp256r1_sha256 */
     body[5 + np->point_len] = 0x03;
     assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, keys[KEY_P256]), 1);
-    assert_int_equal(EVP_DigestSign(md, body + 8 + np->point_len, &sig_len, signed_data,
-                                    64 + 4 + np->point_len),
-                     1);
+    assert_int_equal(
+        EVP_DigestSign(md, body + 8 + np->point_len, &sig_len, signed_data, 64 + 4 + np->point_len),
+        1);
     body[6 + np->point_len] = (uint8_t)(sig_len >> 8);
     body[7 + np->point_len] = (uint8_t)sig_len;
     replace_message(buf, len, off, body, 8 + np->point_len + sig_len);
@@ -1016,8 +1012,8 @@ static void test_finished_without_ccs(void **state)
 {
     clasp_config cc = make_config(0, CLASP_TLS12, CLASP_TLS12);
     clasp_config sc = make_config(1, CLASP_TLS12, CLASP_TLS12);
-    static const uint8_t fake_finished[] = {22, 3, 3, 0, 16, 20, 0, 0, 12,
-                                            1,  2, 3, 4, 5,  6,  7, 8, 9, 10, 11, 12};
+    static const uint8_t fake_finished[] = {22, 3, 3, 0, 16, 20, 0, 0,  12, 1, 2,
+                                            3,  4, 5, 6, 7,  8,  9, 10, 11, 12};
     uint8_t *in;
     pair p;
     outcome o;
@@ -1090,9 +1086,9 @@ static void test_extended_master_secret(void **state)
 typedef struct {
     const uint16_t *suites;
     size_t num_suites;
-    const uint8_t *reneg;      /* renegotiation_info body, NULL: none */
+    const uint8_t *reneg; /* renegotiation_info body, NULL: none */
     size_t reneg_len;
-    const uint8_t *formats;    /* ec_point_formats body, NULL: none */
+    const uint8_t *formats; /* ec_point_formats body, NULL: none */
     size_t formats_len;
 } crafted_ch;
 
@@ -1220,7 +1216,8 @@ static void test_point_formats_without_uncompressed(void **state)
     crafted_fails(&ch, SSL_AD_ILLEGAL_PARAMETER, SSL_R_TLS_INVALID_ECPOINTFORMAT_LIST);
 }
 
-/* ---- after the handshake: renegotiation refused ----------------------------------------------- */
+/* ---- after the handshake: renegotiation refused -----------------------------------------------
+ */
 
 static void handshake_pair(pair *p)
 {

@@ -64,8 +64,8 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 }
 
 /* libcrypto's TLS 1.2 PRF: the reference the door is compared with. */
-static void ref_prf(const char *md, const uint8_t *secret, size_t secret_len,
-                    const uint8_t *seed, size_t seed_len, uint8_t *out, size_t out_len)
+static void ref_prf(const char *md, const uint8_t *secret, size_t secret_len, const uint8_t *seed,
+                    size_t seed_len, uint8_t *out, size_t out_len)
 {
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
     EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
@@ -73,8 +73,8 @@ static void ref_prf(const char *md, const uint8_t *secret, size_t secret_len,
 
     assert_non_null(ctx);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret,
-                                                  secret_len);
+    params[1] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed, seed_len);
     params[3] = OSSL_PARAM_construct_end();
     assert_int_equal(EVP_KDF_derive(ctx, out, out_len, params), 1);
@@ -106,8 +106,8 @@ static void test_prf_sha256_known_answer(void **state)
           "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701"
           "87347b66",
           want, sizeof(want));
-    assert_true(clasp_prf12(crypto, CLASP_HASH_SHA256, secret, sizeof(secret), "test label",
-                            seed, sizeof(seed), NULL, 0, got, sizeof(got)));
+    assert_true(clasp_prf12(crypto, CLASP_HASH_SHA256, secret, sizeof(secret), "test label", seed,
+                            sizeof(seed), NULL, 0, got, sizeof(got)));
     assert_memory_equal(got, want, sizeof(want));
 }
 
@@ -131,8 +131,7 @@ static void test_prf_against_libcrypto(void **state)
         for (size_t s = 0; s < sizeof(secret_lens) / sizeof(secret_lens[0]); s++) {
             for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
                 assert_true(clasp_prf12(crypto, (clasp_hash_id)h, secret, secret_lens[s],
-                                        "test label", seed + 10, 20, seed + 30, 44, got,
-                                        lens[i]));
+                                        "test label", seed + 10, 20, seed + 30, 44, got, lens[i]));
                 ref_prf(md, secret, secret_lens[s], seed, sizeof(seed), want, lens[i]);
                 assert_memory_equal(got, want, lens[i]);
             }
@@ -156,8 +155,8 @@ static void test_master_secret(void **state)
     fill(sr, sizeof(sr), 3);
     fill(session_hash, sizeof(session_hash), 4);
     /* RFC 5246 §8.1 */
-    assert_true(clasp_tls12_master_secret(crypto, CLASP_HASH_SHA256, pms, sizeof(pms), 0, NULL,
-                                          cr, sr, got));
+    assert_true(clasp_tls12_master_secret(crypto, CLASP_HASH_SHA256, pms, sizeof(pms), 0, NULL, cr,
+                                          sr, got));
     memcpy(seed, "master secret", 13);
     memcpy(seed + 13, cr, 32);
     memcpy(seed + 45, sr, 32);
@@ -190,8 +189,8 @@ static void test_key_block(void **state)
     memcpy(seed + 45, cr, 32);
 
     /* AES-128-GCM: 16-byte keys, 4-byte salts */
-    assert_true(clasp_tls12_key_block(crypto, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM, master,
-                                      cr, sr, &k));
+    assert_true(clasp_tls12_key_block(crypto, CLASP_HASH_SHA256, CLASP_AEAD_AES_128_GCM, master, cr,
+                                      sr, &k));
     ref_prf("SHA256", master, 48, seed, sizeof(seed), want, 40);
     assert_int_equal(k.key_len, 16);
     assert_int_equal(k.iv_len, 4);
@@ -201,8 +200,8 @@ static void test_key_block(void **state)
     assert_memory_equal(k.server_iv, want + 36, 4);
 
     /* AES-256-GCM with the SHA-384 PRF */
-    assert_true(clasp_tls12_key_block(crypto, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM, master,
-                                      cr, sr, &k));
+    assert_true(clasp_tls12_key_block(crypto, CLASP_HASH_SHA384, CLASP_AEAD_AES_256_GCM, master, cr,
+                                      sr, &k));
     ref_prf("SHA384", master, 48, seed, sizeof(seed), want, 72);
     assert_memory_equal(k.client_key, want, 32);
     assert_memory_equal(k.server_key, want + 32, 32);
@@ -258,28 +257,28 @@ static void test_exporter(void **state)
     memcpy(seed + 9, cr, 32);
     memcpy(seed + 41, sr, 32);
     /* RFC 5705 §4: no context */
-    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9,
-                                   NULL, 0, 0, got, sizeof(got)));
+    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9, NULL,
+                                   0, 0, got, sizeof(got)));
     ref_prf("SHA256", master, 48, seed, 9 + 64, want, sizeof(want));
     assert_memory_equal(got, want, sizeof(want));
     /* an empty context is not the same as none */
-    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9,
-                                   NULL, 0, 1, got, sizeof(got)));
+    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9, NULL,
+                                   0, 1, got, sizeof(got)));
     seed[73] = 0;
     seed[74] = 0;
     ref_prf("SHA256", master, 48, seed, 9 + 64 + 2, want, sizeof(want));
     assert_memory_equal(got, want, sizeof(want));
-    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9,
-                                   ctx, sizeof(ctx), 1, got, sizeof(got)));
+    assert_true(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "EXPORTER1", 9, ctx,
+                                   sizeof(ctx), 1, got, sizeof(got)));
     seed[74] = 5;
     memcpy(seed + 75, ctx, 5);
     ref_prf("SHA256", master, 48, seed, sizeof(seed), want, sizeof(want));
     assert_memory_equal(got, want, sizeof(want));
     /* labels of the handshake itself are refused */
-    assert_false(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr,
-                                    "key expansion", 13, NULL, 0, 0, got, sizeof(got)));
-    assert_false(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr,
-                                    "master secretX", 14, NULL, 0, 0, got, sizeof(got)));
+    assert_false(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "key expansion", 13,
+                                    NULL, 0, 0, got, sizeof(got)));
+    assert_false(clasp_tls12_export(crypto, CLASP_HASH_SHA256, master, cr, sr, "master secretX", 14,
+                                    NULL, 0, 0, got, sizeof(got)));
 }
 
 /* ---- TLS 1.2 records ------------------------------------------------------------------ */
@@ -339,9 +338,8 @@ static size_t ref_seal(const rec_suite *s, const uint8_t *key, const uint8_t *iv
     assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &outl, aad, 13), 1);
     assert_int_equal(EVP_EncryptUpdate(ctx, out + 5 + s->explicit_len, &outl, pt, (int)len), 1);
     assert_int_equal(EVP_EncryptFinal_ex(ctx, out + 5, &outl), 1);
-    assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16,
-                                         out + 5 + s->explicit_len + len),
-                     1);
+    assert_int_equal(
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, out + 5 + s->explicit_len + len), 1);
     EVP_CIPHER_CTX_free(ctx);
     EVP_CIPHER_free(cipher);
     return 5 + body;
