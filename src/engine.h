@@ -118,6 +118,9 @@ typedef enum {
     CLASP_WAIT_CLIENT_HELLO, /* server: call clasp_conn_client_hello_done() */
     CLASP_WAIT_VERIFY_PEER, /* peer chain received: call clasp_conn_verify_done() */
     CLASP_WAIT_CLOSED,      /* the peer sent close_notify: no more data will come */
+    CLASP_WAIT_HANDSHAKE_DONE, /* the handshake just completed; records after it wait
+                                  for the next call (as OpenSSL: SSL_do_handshake
+                                  returns 1 and SSL_read meets them) */
 } clasp_wait;
 
 /* Processes buffered input as far as it goes, and says what it waits for.

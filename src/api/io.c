@@ -324,6 +324,8 @@ static int run_until(SSL *s, goal g)
                 return engine_stuck(s); /* data it cannot hand out, or before the handshake */
             }
             break;
+        case CLASP_WAIT_HANDSHAKE_DONE:
+            break; /* the goal check comes first; later records wait */
         case CLASP_WAIT_CLOSED:
             s->shutdown |= SSL_RECEIVED_SHUTDOWN;
             s->got_close = 1;
@@ -463,6 +465,18 @@ int SSL_accept(SSL *s)
 
 /* ---- reading -------------------------------------------------------------------------- */
 
+/* OpenSSL 3.0's SSL_read returns 0, not -1, when the connection ended
+ * under it by the peer's doing: a fatal alert received or the transport's
+ * EOF without close_notify (SSL_get_error still says SSL_ERROR_SSL). */
+static int ended_by_peer(const SSL *s)
+{
+    unsigned long e = ERR_peek_last_error();
+    int reason = ERR_GET_REASON(e);
+
+    return s->failed && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+           (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING || reason > SSL_AD_REASON_OFFSET);
+}
+
 static int read_internal(SSL *s, void *buf, size_t num, int peek, size_t *readbytes)
 {
     int r;
@@ -484,6 +498,9 @@ static int read_internal(SSL *s, void *buf, size_t num, int peek, size_t *readby
     }
     s->rwstate = SSL_NOTHING;
     r = run_until(s, GOAL_READ);
+    if (r < 0 && ended_by_peer(s)) {
+        return 0;
+    }
     if (r <= 0) {
         return r;
     }

@@ -82,6 +82,7 @@ typedef struct {
     uint8_t cookie[512];
     size_t cookie_len;
     int hrr_done;             /* a HelloRetryRequest was sent / received */
+    int hello_received;       /* the peer's first hello was consumed */
     int ccs_sent;
     int ccs_allowed;          /* a peer CCS may be dropped now (RFC 9846 §5) */
     int cert_requested;       /* client: a CertificateRequest arrived */

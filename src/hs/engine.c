@@ -163,7 +163,8 @@ static clasp_hs_status step(clasp_conn *conn)
     return tls12 ? clasp_tls12_client_step(conn) : clasp_tls13_client_step(conn);
 }
 
-/* Runs handshake steps while they make progress.  Returns 0 on failure. */
+/* Runs handshake steps while they make progress.  Returns 0 on failure,
+ * 2 when the handshake has just completed, 1 otherwise. */
 static int run_handshake(clasp_conn *conn)
 {
     for (;;) {
@@ -175,7 +176,7 @@ static int run_handshake(clasp_conn *conn)
             continue;
         case CLASP_HS_DONE:
             handshake_finished(conn);
-            continue;
+            return 2;
         case CLASP_HS_READ:
         case CLASP_HS_WAIT:
             return 1;
@@ -209,6 +210,13 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
                                data, 2);
     }
     clasp_info(conn, SSL_CB_READ_ALERT, conn->alert_received);
+    /* As OpenSSL: a server that has not had a ClientHello does not take a
+     * close_notify as a controlled end of a handshake that never began. */
+    if (desc == SSL_AD_CLOSE_NOTIFY && conn->is_server && conn->hs != NULL &&
+        !conn->hs->hello_received) {
+        FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
+        return 0;
+    }
     if (desc == SSL_AD_CLOSE_NOTIFY) {
         conn->peer_closed = 1;
         return 1;
@@ -321,8 +329,13 @@ clasp_wait clasp_conn_process(clasp_conn *conn)
         if (conn->wait != CLASP_WAIT_INPUT) {
             return conn->wait;
         }
-        if (!run_handshake(conn)) {
+        switch (run_handshake(conn)) {
+        case 0:
             return CLASP_WAIT_ERROR;
+        case 2:
+            return CLASP_WAIT_HANDSHAKE_DONE;
+        default:
+            break;
         }
         if (conn->wait != CLASP_WAIT_INPUT) {
             return conn->wait;

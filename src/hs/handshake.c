@@ -116,6 +116,10 @@ int clasp_hs_consume(clasp_conn *conn)
     }
     len += CLASP_HS_HEADER_LEN;
     trace(conn, 0, msg, len);
+    if (conn->hs != NULL &&
+        (msg[0] == CLASP_HT_CLIENT_HELLO || msg[0] == CLASP_HT_SERVER_HELLO)) {
+        conn->hs->hello_received = 1;
+    }
     if (conn->hs != NULL && !clasp_transcript_add(&conn->hs->transcript, msg, len)) {
         FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
         return 0;
