@@ -54,8 +54,10 @@ void clasp_info(clasp_conn *conn, int where, int value)
 static void trace(clasp_conn *conn, int write_p, const uint8_t *msg, size_t len)
 {
     if (conn->cfg.observer.msg != NULL) {
-        conn->cfg.observer.msg(conn->cfg.observer.arg, write_p, CLASP_TLS13, CLASP_RT_HANDSHAKE,
-                               msg, len);
+        /* As OpenSSL: the negotiated version, TLS 1.3 until there is one. */
+        conn->cfg.observer.msg(conn->cfg.observer.arg, write_p,
+                               conn->version != 0 ? conn->version : CLASP_TLS13,
+                               CLASP_RT_HANDSHAKE, msg, len);
     }
 }
 
