@@ -5,8 +5,8 @@
  *
  * This is the full (EC)DHE + certificate handshake, with optional
  * certificate-based client authentication: no PSK / resumption, no 0-RTT.  A pre_shared_key or early_data
- * offer is checked for syntax rules and then ignored (RFC 9846 §4.2.10,
- * §4.2.11: a server may always decline them). */
+ * offer is checked for syntax rules and then ignored (RFC 9846 §4.3.10,
+ * §4.3.11: a server may always decline them). */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -65,7 +65,7 @@ static int u16_index(clasp_reader list, uint16_t v)
 }
 
 /* Reads a u16-prefixed, non-empty list of u16 values that fills body
- * exactly (supported_groups' NamedGroupList, RFC 9846 §4.2.7). */
+ * exactly (supported_groups' NamedGroupList, RFC 9846 §4.3.7). */
 static int read_u16_vector(clasp_reader body, clasp_reader *list)
 {
     return clasp_rd_u16_prefixed(&body, list) && clasp_rd_done(&body) &&
@@ -80,9 +80,9 @@ static int version_allowed(const clasp_config *cfg, uint16_t v)
 }
 
 /* No supported_versions: a TLS 1.2 or older client, whose legacy_version is
- * its highest version (RFC 5246 Appendix E.1; RFC 9846 §4.2.1: such a
+ * its highest version (RFC 5246 Appendix E.1; RFC 9846 §4.3.1: such a
  * ClientHello negotiates TLS 1.2 or prior, even with legacy_version
- * 0x0304).  Below TLS 1.2 Clasp has nothing: protocol_version (§D.2). */
+ * 0x0304).  Below TLS 1.2 Clasp has nothing: protocol_version (§E.2). */
 static int choose_legacy_version(clasp_conn *conn, const client_hello *c)
 {
     if (!c->second && c->ch.legacy_version >= CLASP_TLS12 &&
@@ -93,7 +93,7 @@ static int choose_legacy_version(clasp_conn *conn, const client_hello *c)
     return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
 }
 
-/* RFC 9846 §4.2.1: supported_versions alone decides when present: TLS 1.3
+/* RFC 9846 §4.3.1: supported_versions alone decides when present: TLS 1.3
  * when it is offered and our range allows it, else TLS 1.2 on the same
  * terms (conn->version = 0x0303 hands the ClientHello to tls12_server.c);
  * nothing shared is protocol_version.  The answer to our HelloRetryRequest
@@ -123,14 +123,14 @@ static int check_version(clasp_conn *conn, const client_hello *c)
         }
         return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
     }
-    /* RFC 9846 §4.1.2: a TLS 1.3 ClientHello has legacy_version 0x0303. */
+    /* RFC 9846 §4.2.2: a TLS 1.3 ClientHello has legacy_version 0x0303. */
     if (c->ch.legacy_version != CLASP_TLS12) {
         return FAIL(conn, SSL_AD_PROTOCOL_VERSION, SSL_R_BAD_LEGACY_VERSION);
     }
     return 1;
 }
 
-/* RFC 9846 §4.1.2: legacy_compression_methods is exactly one zero byte. */
+/* RFC 9846 §4.2.2: legacy_compression_methods is exactly one zero byte. */
 static int check_compression(clasp_conn *conn, const client_hello *c)
 {
     clasp_reader r = c->ch.compression;
@@ -153,7 +153,7 @@ static int suite_usable(const clasp_conn *conn, uint16_t id)
            clasp_aead_available(conn->cfg.crypto, info->aead);
 }
 
-/* RFC 9846 §4.1.2: unknown suites are ignored.  The client's order wins
+/* RFC 9846 §4.2.2: unknown suites are ignored.  The client's order wins
  * unless SSL_OP_CIPHER_SERVER_PREFERENCE.  Returns 0 when none is shared. */
 static uint16_t pick_suite(const clasp_conn *conn, clasp_reader offered)
 {
@@ -181,7 +181,7 @@ static int choose_suite(clasp_conn *conn, const client_hello *c)
     const clasp_suite_info *info;
     uint16_t id;
 
-    /* RFC 9846 §4.1.4: the updated ClientHello must still offer the suite
+    /* RFC 9846 §4.2.4: the updated ClientHello must still offer the suite
      * of our HelloRetryRequest, which we keep. */
     if (c->second) {
         if (u16_index(c->ch.suites, conn->suite) < 0) {
@@ -210,22 +210,22 @@ static int check_extension_rules(clasp_conn *conn, const client_hello *c)
 {
     const clasp_exts *x = &c->exts;
 
-    /* RFC 9846 §4.2.11: pre_shared_key MUST be the last extension. */
+    /* RFC 9846 §4.3.11: pre_shared_key MUST be the last extension. */
     if (x->present[CLASP_X_PRE_SHARED_KEY] && x->last_type != CLASP_EXT_PRE_SHARED_KEY) {
         return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
     }
-    /* RFC 9846 §4.2.9: a PSK offer without psk_key_exchange_modes aborts. */
+    /* RFC 9846 §4.3.9: a PSK offer without psk_key_exchange_modes aborts. */
     if (x->present[CLASP_X_PRE_SHARED_KEY] && !x->present[CLASP_X_PSK_KEY_EXCHANGE_MODES]) {
         return FAIL(conn, SSL_AD_MISSING_EXTENSION, SSL_R_MISSING_PSK_KEX_MODES_EXTENSION);
     }
-    /* RFC 9846 §4.1.2, §4.2.10: no early_data after a HelloRetryRequest. */
+    /* RFC 9846 §4.2.2, §4.3.10: no early_data after a HelloRetryRequest. */
     if (c->second && x->present[CLASP_X_EARLY_DATA]) {
         return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
     }
     return 1;
 }
 
-/* RFC 9846 §4.2.3, §9.2: without a PSK, signature_algorithms is required.
+/* RFC 9846 §4.3.3, §9.2: without a PSK, signature_algorithms is required.
  * Kept (up to CLASP_MAX_OFFERED schemes) to pick the identity and the
  * CertificateVerify scheme. */
 static int read_sigalgs(clasp_conn *conn, const client_hello *c)
@@ -271,7 +271,7 @@ typedef struct {
     clasp_reader key;
 } share_scan;
 
-/* Walks KeyShareClientHello.  RFC 9846 §4.2.8: each share's group is in
+/* Walks KeyShareClientHello.  RFC 9846 §4.3.8: each share's group is in
  * supported_groups and in the same order (so no group twice); servers may
  * enforce this with illegal_parameter, and we do. */
 static int scan_shares(clasp_conn *conn, clasp_reader groups, clasp_reader shares,
@@ -315,7 +315,7 @@ static int keep_peer_share(clasp_conn *conn, uint16_t group, clasp_reader key)
 }
 
 /* No usable share: the first of our groups the client supports, for a
- * HelloRetryRequest (RFC 9846 §4.1.1); none → handshake_failure. */
+ * HelloRetryRequest (RFC 9846 §4.2.1); none → handshake_failure. */
 static int choose_retry_group(clasp_conn *conn, clasp_reader groups)
 {
     for (size_t i = 0; i < conn->cfg.num_groups; i++) {
@@ -329,11 +329,11 @@ static int choose_retry_group(clasp_conn *conn, clasp_reader groups)
     return FAIL(conn, SSL_AD_HANDSHAKE_FAILURE, SSL_R_NO_SUITABLE_KEY_SHARE);
 }
 
-/* RFC 9846 §4.2.7, §4.2.8, §9.2: without a PSK both supported_groups and
+/* RFC 9846 §4.3.7, §4.3.8, §9.2: without a PSK both supported_groups and
  * key_share are required.  Takes the first share (client order) for a
  * group we use; otherwise asks for one with a HelloRetryRequest.  The
  * second ClientHello must carry exactly one share, for the group we asked
- * for (§4.2.8); anything else is illegal_parameter, a second retry is not
+ * for (§4.3.8); anything else is illegal_parameter, a second retry is not
  * possible. */
 static int choose_group(clasp_conn *conn, const client_hello *c)
 {
@@ -448,8 +448,8 @@ static int read_alpn(clasp_conn *conn, const client_hello *c)
     return 1;
 }
 
-/* legacy_session_id is echoed (RFC 9846 §4.1.3); the second ClientHello
- * repeats the first one's (§4.1.2: "the same ClientHello"). */
+/* legacy_session_id is echoed (RFC 9846 §4.2.3); the second ClientHello
+ * repeats the first one's (§4.2.2: "the same ClientHello"). */
 static int read_session_id(clasp_conn *conn, const client_hello *c)
 {
     clasp_hs *hs = conn->hs;
@@ -467,7 +467,7 @@ static int read_session_id(clasp_conn *conn, const client_hello *c)
     return clasp_rd_copy(&sid, hs->session_id, hs->session_id_len);
 }
 
-/* Parses and checks a ClientHello (RFC 9846 §4.1.2) and records what the
+/* Parses and checks a ClientHello (RFC 9846 §4.2.2) and records what the
  * client offered in conn and conn->hs.  Returns 1, or 0 after FATAL. */
 static int process_client_hello(clasp_conn *conn, clasp_reader *body, int second)
 {
@@ -583,7 +583,7 @@ static int accept_alpn(clasp_conn *conn, const uint8_t *alpn, size_t alpn_len)
     return FAIL(conn, SSL_AD_INTERNAL_ERROR, SSL_R_NO_APPLICATION_PROTOCOL);
 }
 
-/* RFC 9846 §4.4.2.2: the first identity whose key can make a signature
+/* RFC 9846 §4.5.1.2: the first identity whose key can make a signature
  * the client accepts.  The identity is copied: the facade's array may be
  * temporary (the objects it points to live until the handshake ends). */
 static int choose_identity(clasp_conn *conn, const clasp_identity *ids, size_t num_ids)
@@ -628,7 +628,7 @@ void clasp_conn_client_hello_done(clasp_conn *conn, const clasp_identity *ids, s
 
 /* ---- ServerHello and HelloRetryRequest -------------------------------------------- */
 
-/* The fields a ServerHello and a HelloRetryRequest share (RFC 9846 §4.1.3),
+/* The fields a ServerHello and a HelloRetryRequest share (RFC 9846 §4.2.3),
  * up to the extensions. */
 static void put_hello_head(clasp_conn *conn, clasp_writer *w, const uint8_t *random)
 {
@@ -642,7 +642,7 @@ static void put_hello_head(clasp_conn *conn, clasp_writer *w, const uint8_t *ran
     clasp_wr_u8(w, 0); /* legacy_compression_method */
 }
 
-/* RFC 9846 §4.2.1: supported_versions with selected_version. */
+/* RFC 9846 §4.3.1: supported_versions with selected_version. */
 static void put_selected_version(clasp_writer *w)
 {
     clasp_wr_u16(w, CLASP_EXT_SUPPORTED_VERSIONS);
@@ -650,7 +650,7 @@ static void put_selected_version(clasp_writer *w)
     clasp_wr_u16(w, CLASP_TLS13);
 }
 
-/* RFC 9846 Appendix D.4: when the client sent a session id, a CCS follows
+/* RFC 9846 Appendix E.4: when the client sent a session id, a CCS follows
  * our first handshake message (ServerHello or HelloRetryRequest); once. */
 static int send_compat_ccs(clasp_conn *conn, int next)
 {
@@ -664,9 +664,9 @@ static int send_compat_ccs(clasp_conn *conn, int next)
     return 1;
 }
 
-/* RFC 9846 §4.1.4: a ServerHello with the special random, our suite and
+/* RFC 9846 §4.2.4: a ServerHello with the special random, our suite and
  * the group we want a share for.  The transcript first replaces
- * ClientHello1 by its hash (§4.4.1). */
+ * ClientHello1 by its hash (§4.1). */
 static clasp_hs_status do_send_hello_retry_request(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
@@ -698,8 +698,8 @@ static clasp_hs_status do_send_hello_retry_request(clasp_conn *conn)
 }
 
 /* Our ephemeral key for the chosen group and the (EC)DHE shared secret
- * with the client's share (RFC 9846 §4.2.8, §7.4).  A share that is not a
- * valid point is illegal_parameter (§4.2.8.2). */
+ * with the client's share (RFC 9846 §4.3.8, §7.4).  A share that is not a
+ * valid point is illegal_parameter (§4.3.8.2). */
 static int key_exchange(clasp_conn *conn, uint8_t *pub, size_t *pub_len, uint8_t *secret,
                         size_t *secret_len)
 {
@@ -792,7 +792,7 @@ static clasp_hs_status do_send_server_hello(clasp_conn *conn)
 
 /* ---- the encrypted flight ----------------------------------------------------------- */
 
-/* RFC 9846 §4.3.1: what is not needed for the key exchange.  An empty
+/* RFC 9846 §4.4.1: what is not needed for the key exchange.  An empty
  * server_name acknowledges the client's name (RFC 6066 §3); ALPN carries
  * the one protocol selected (RFC 7301 §3.1). */
 static clasp_hs_status do_send_encrypted_extensions(clasp_conn *conn)
@@ -828,7 +828,7 @@ static clasp_hs_status do_send_encrypted_extensions(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.3.2: an empty certificate_request_context (this is not
+/* RFC 9846 §4.4.2: an empty certificate_request_context (this is not
  * post-handshake authentication) and signature_algorithms with our list,
  * as OpenSSL sends it.  certificate_authorities is not sent (OpenSSL sends
  * it only when a client CA list is configured). */
@@ -860,7 +860,7 @@ static clasp_hs_status do_send_certificate_request(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.4.2: empty certificate_request_context, the leaf first,
+/* RFC 9846 §4.5.1: empty certificate_request_context, the leaf first,
  * then each certificate of the chain. */
 static clasp_hs_status do_send_certificate(clasp_conn *conn)
 {
@@ -872,7 +872,7 @@ static clasp_hs_status do_send_certificate(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.4.3: a signature over the transcript up to Certificate with
+/* RFC 9846 §4.5.2: a signature over the transcript up to Certificate with
  * our preferred scheme among the client's. */
 static clasp_hs_status do_send_certificate_verify(clasp_conn *conn)
 {
@@ -899,7 +899,7 @@ static clasp_hs_status do_send_certificate_verify(clasp_conn *conn)
  *
  * The client switches to our application key when it has our Finished, so
  * every record we send from now on, an alert about its flight included
- * (certificate_required, §4.4.2.4), must use it: the write direction
+ * (certificate_required, §4.5.1.3), must use it: the write direction
  * switches here.  Nothing but an alert can use it before the handshake is
  * done (the engine takes application data only then: no 0.5-RTT data);
  * the read key, the keylog lines and the handshake's end wait until the
@@ -922,7 +922,7 @@ static int derive_application_secrets(clasp_conn *conn)
     return ok;
 }
 
-/* RFC 9846 §4.4.4: verify_data over the transcript up to CertificateVerify. */
+/* RFC 9846 §4.5.3: verify_data over the transcript up to CertificateVerify. */
 static clasp_hs_status do_send_finished(clasp_conn *conn)
 {
     if (!clasp_auth_send_finished(conn, conn->hs->server_hs_secret) ||
@@ -942,8 +942,8 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
 
 /* ---- the client's Certificate and CertificateVerify ------------------------------------ */
 
-/* RFC 9846 §4.4.2: the context echoes our (empty) one, else
- * illegal_parameter.  §4.4.2.4: an empty Certificate is certificate_required
+/* RFC 9846 §4.5.1: the context echoes our (empty) one, else
+ * illegal_parameter.  §4.5.1.3: an empty Certificate is certificate_required
  * when we insist on one; otherwise the client Finished follows directly
  * (no CertificateVerify). */
 static clasp_hs_status do_read_client_certificate(clasp_conn *conn)
@@ -988,7 +988,7 @@ static clasp_hs_status do_verify_client(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.4.3: the scheme must be one our CertificateRequest listed,
+/* RFC 9846 §4.5.2: the scheme must be one our CertificateRequest listed,
  * valid for TLS 1.3 and fit the client's key; the signature covers the
  * transcript through the client's Certificate. */
 static clasp_hs_status do_read_client_certificate_verify(clasp_conn *conn)
@@ -1043,7 +1043,7 @@ static int install_application_keys(clasp_conn *conn)
     return ok;
 }
 
-/* Checks the client's Finished (RFC 9846 §4.4.4: over the transcript
+/* Checks the client's Finished (RFC 9846 §4.5.3: over the transcript
  * through its Certificate and CertificateVerify, if any), consumes it and
  * switches both directions to the application keys.  The read key changes
  * only after the message is consumed (§5.1: nothing may be left in the old
@@ -1057,7 +1057,7 @@ static int finish_client_finished(clasp_conn *conn, const clasp_reader *body)
 }
 
 /* Only Finished may come now: without a CertificateRequest a client
- * Certificate is unexpected_message (RFC 9846 §4.4.2); with one, the
+ * Certificate is unexpected_message (RFC 9846 §4.5.1); with one, the
  * Certificate was read before. */
 static clasp_hs_status do_read_client_finished(clasp_conn *conn)
 {
