@@ -75,7 +75,7 @@ static void put_server_name(clasp_writer *w, const char *host)
     clasp_wr_close(w, &ext);
 }
 
-/* RFC 9846 §4.2.8: one KeyShareEntry, for the group we expect. */
+/* RFC 9846 §4.3.8: one KeyShareEntry, for the group we expect. */
 static int put_key_share(clasp_conn *conn, clasp_writer *w)
 {
     clasp_hs *hs = conn->hs;
@@ -115,7 +115,7 @@ static void put_alpn(clasp_writer *w, const uint8_t *alpn, size_t len)
     clasp_wr_close(w, &ext);
 }
 
-/* RFC 9846 §4.2.1: the versions offered, highest first.  A client that
+/* RFC 9846 §4.3.1: the versions offered, highest first.  A client that
  * offers only TLS 1.2 sends none (RFC 5246 has no such extension). */
 static void put_supported_versions(const clasp_conn *conn, clasp_writer *w)
 {
@@ -262,7 +262,7 @@ static clasp_hs_status send_client_hello(clasp_conn *conn)
     clasp_wr_mark mark;
     clasp_writer *w = clasp_hs_begin(conn, CLASP_HT_CLIENT_HELLO, &mark);
 
-    clasp_wr_u16(w, CLASP_TLS12); /* legacy_version, RFC 9846 §4.1.2 */
+    clasp_wr_u16(w, CLASP_TLS12); /* legacy_version, RFC 9846 §4.2.2 */
     clasp_wr_bytes(w, conn->client_random, 32);
     clasp_wr_u8(w, (uint8_t)hs->session_id_len);
     clasp_wr_bytes(w, hs->session_id, hs->session_id_len);
@@ -296,7 +296,7 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
     if (!clasp_rand_bytes(cfg->crypto, conn->client_random, 32)) {
         return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
     }
-    /* RFC 9846 Appendix D.4: middlebox compatibility sends a fresh
+    /* RFC 9846 Appendix E.4: middlebox compatibility sends a fresh
      * 32-byte legacy_session_id (a TLS 1.3 offer only). */
     if (cfg->middlebox_compat && offers13(conn)) {
         hs->session_id_len = 32;
@@ -317,7 +317,7 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
 
 /* ---- ServerHello / HelloRetryRequest --------------------------------------- */
 
-/* RFC 9846 §4.2.1: the server's supported_versions must select TLS 1.3. */
+/* RFC 9846 §4.3.1: the server's supported_versions must select TLS 1.3. */
 static int check_selected_version(clasp_conn *conn, const clasp_exts *exts)
 {
     clasp_reader r = exts->body[CLASP_X_SUPPORTED_VERSIONS];
@@ -341,7 +341,7 @@ static int check_selected_version(clasp_conn *conn, const clasp_exts *exts)
 }
 
 /* Checks what every ServerHello and HelloRetryRequest must satisfy
- * (RFC 9846 §4.1.3) and parses its extensions into exts. */
+ * (RFC 9846 §4.2.3) and parses its extensions into exts. */
 static int check_server_hello_common(clasp_conn *conn, const clasp_server_hello *sh,
                                      clasp_exts *exts)
 {
@@ -376,7 +376,7 @@ static int check_server_hello_common(clasp_conn *conn, const clasp_server_hello 
 }
 
 /* The cipher suite must be one we offered; after a HelloRetryRequest the
- * ServerHello must repeat the HRR's suite (RFC 9846 §4.1.4). */
+ * ServerHello must repeat the HRR's suite (RFC 9846 §4.2.4). */
 static int choose_suite(clasp_conn *conn, uint16_t suite)
 {
     const clasp_suite_info *info = clasp_suite13(suite);
@@ -413,7 +413,7 @@ static int read_hrr_cookie(clasp_conn *conn, const clasp_exts *exts)
     return clasp_rd_copy(&cookie, conn->hs->cookie, conn->hs->cookie_len);
 }
 
-/* RFC 9846 §4.2.8: the HRR's selected_group must be one we support and
+/* RFC 9846 §4.3.8: the HRR's selected_group must be one we support and
  * not the one we already sent a share for. */
 static int read_hrr_group(clasp_conn *conn, const clasp_exts *exts, int *changed)
 {
@@ -444,7 +444,7 @@ static clasp_hs_status process_hrr(clasp_conn *conn, const clasp_server_hello *s
     clasp_hs *hs = conn->hs;
     int group_changed;
 
-    /* RFC 9846 §4.1.4: a second HelloRetryRequest is unexpected_message. */
+    /* RFC 9846 §4.2.4: a second HelloRetryRequest is unexpected_message. */
     if (hs->hrr_done) {
         return FATAL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_MESSAGE);
     }
@@ -470,7 +470,7 @@ static clasp_hs_status process_hrr(clasp_conn *conn, const clasp_server_hello *s
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.2.8: the server's KeyShareEntry is for our group; derive
+/* RFC 9846 §4.3.8: the server's KeyShareEntry is for our group; derive
  * the (EC)DHE secret from it. */
 static int read_server_share(clasp_conn *conn, const clasp_exts *exts, uint8_t *secret,
                              size_t *secret_len)
@@ -543,7 +543,7 @@ static clasp_hs_status process_server_hello(clasp_conn *conn, const clasp_server
 }
 
 /* 1 when the extensions block has no supported_versions: the ServerHello
- * of a TLS 1.2 (or older) server (RFC 9846 §4.2.1).  A malformed block
+ * of a TLS 1.2 (or older) server (RFC 9846 §4.3.1).  A malformed block
  * counts as TLS 1.3 here; the TLS 1.3 checks then report it. */
 static int is_legacy_server_hello(clasp_reader block)
 {
@@ -660,7 +660,7 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
 
 /* ---- CertificateRequest / Certificate ------------------------------------------ */
 
-/* RFC 9846 §4.3.2: the CertificateRequest's extensions.  signature_algorithms
+/* RFC 9846 §4.4.2: the CertificateRequest's extensions.  signature_algorithms
  * is required; the others (certificate_authorities, oid_filters, …) are not
  * acted on, and unknown ones are ignored ("Clients MUST ignore unrecognized
  * extensions"), so this walks the block itself instead of the response rules
@@ -680,7 +680,7 @@ static int read_cr_extensions(clasp_conn *conn, clasp_reader block, clasp_reader
         if (type != CLASP_EXT_SIGNATURE_ALGORITHMS) {
             continue;
         }
-        /* RFC 9846 §4.2: no extension twice in one block. */
+        /* RFC 9846 §4.3: no extension twice in one block. */
         if (have_sigalgs) {
             FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
             return 0;
@@ -696,8 +696,8 @@ static int read_cr_extensions(clasp_conn *conn, clasp_reader block, clasp_reader
 }
 
 /* The first configured identity whose key can sign with a scheme the
- * server listed (RFC 9846 §4.4.2.3, §4.4.3); none: an empty Certificate
- * will be sent (§4.4.2.4).  Sets hs->identity and conn->own_sigalg. */
+ * server listed (RFC 9846 §4.5.1.2, §4.5.2); none: an empty Certificate
+ * will be sent (§4.5.1).  Sets hs->identity and conn->own_sigalg. */
 static void choose_client_identity(clasp_conn *conn, const uint16_t *peer, size_t num_peer)
 {
     clasp_hs *hs = conn->hs;
@@ -741,7 +741,7 @@ static clasp_hs_status read_certificate_request(clasp_conn *conn, clasp_reader *
     }
     choose_client_identity(conn, peer, num_peer);
     conn->hs->cert_requested = 1;
-    /* Echoed in our Certificate (RFC 9846 §4.4.2); as OpenSSL, a non-empty
+    /* Echoed in our Certificate (RFC 9846 §4.5.1); as OpenSSL, a non-empty
      * context during the handshake is accepted and echoed. */
     conn->hs->cert_req_context_len = cr.context.len;
     if (!clasp_rd_copy(&cr.context, conn->hs->cert_req_context, cr.context.len) ||
@@ -761,7 +761,7 @@ static clasp_hs_status read_certificate(clasp_conn *conn, clasp_reader *body)
     if (!clasp_cert_parse(body, &cert, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
-    /* RFC 9846 §4.4.2: the server's context is empty; §4.4.2.4: an empty
+    /* RFC 9846 §4.5.1: the server's context is empty; §4.5.1.3: an empty
      * server Certificate is decode_error. */
     if (cert.context.len != 0) {
         return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_INVALID_CONTEXT);
@@ -875,8 +875,8 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
-/* RFC 9846 §4.4.2: the request's context echoed, then our leaf and its
- * chain, or no entry at all without a usable certificate (§4.4.2.4). */
+/* RFC 9846 §4.5.1: the request's context echoed, then our leaf and its
+ * chain, or no entry at all without a usable certificate. */
 static int send_certificate(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
@@ -890,7 +890,7 @@ static int send_certificate(clasp_conn *conn)
     return 1;
 }
 
-/* RFC 9846 §4.4.3: our signature over the transcript through our
+/* RFC 9846 §4.5.2: our signature over the transcript through our
  * Certificate, with the scheme chosen when the request arrived. */
 static int send_certificate_verify(clasp_conn *conn)
 {
@@ -903,7 +903,7 @@ static int send_certificate_verify(clasp_conn *conn)
 }
 
 /* The client's authentication messages, when the server asked for them
- * (RFC 9846 §4.4: Certificate, then CertificateVerify if it was not empty). */
+ * (RFC 9846 §4.5.2: Certificate, then CertificateVerify if it was not empty). */
 static int send_client_auth(clasp_conn *conn)
 {
     if (!conn->hs->cert_requested) {
