@@ -63,7 +63,7 @@ int clasp_sigalg_ok_for_tls13(uint16_t scheme)
     case CLASP_SIG_ED25519:
         return 1;
     default:
-        /* RFC 9846 §4.2.3: RSASSA-PKCS1-v1_5 and SHA-1 are not for
+        /* RFC 9846 §4.3.3: RSASSA-PKCS1-v1_5 and SHA-1 are not for
          * CertificateVerify in TLS 1.3. */
         return 0;
     }

@@ -1,4 +1,4 @@
-/* The authentication messages both roles send and receive (RFC 9846 §4.4):
+/* The authentication messages both roles send and receive (RFC 9846 §4.5):
  * Certificate, CertificateVerify and Finished.  The state machines decide
  * when; these functions build, parse and check.  Each returns 1, or 0
  * after FATAL. */
@@ -51,19 +51,6 @@ int clasp_auth_send_certificate(clasp_conn *conn, const uint8_t *context, size_t
     return clasp_hs_send(conn, &mark);
 }
 
-/* Decodes one DER certificate; trailing bytes make it invalid. */
-static X509 *decode_cert(const clasp_reader *der)
-{
-    const unsigned char *p = der->ptr;
-    X509 *x = d2i_X509(NULL, &p, (long)der->len);
-
-    if (x != NULL && p != der->ptr + der->len) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
 int clasp_auth_read_cert_entries(clasp_conn *conn, clasp_reader *entries)
 {
     clasp_reader der;
@@ -81,11 +68,11 @@ int clasp_auth_read_cert_entries(clasp_conn *conn, clasp_reader *entries)
         X509 *x;
 
         /* We ask for no status_request / SCT, so any entry extension is
-         * unsolicited (RFC 9846 §4.4.2). */
+         * unsolicited (RFC 9846 §4.5.1). */
         if (!clasp_ext_parse(&exts_block, CLASP_MSG_CT, NULL, 0, &exts, &alert, &reason)) {
             return FAIL(conn, alert, reason);
         }
-        x = decode_cert(&der);
+        x = clasp_x509_from_der(conn->cfg.crypto, der.ptr, der.len);
         if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
             X509_free(x);
             return FAIL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
@@ -106,7 +93,7 @@ int clasp_auth_read_cert_verify(clasp_conn *conn, clasp_reader *body, int peer_i
     if (!clasp_cv_parse(body, &cv, &reason)) {
         return FAIL(conn, SSL_AD_DECODE_ERROR, reason);
     }
-    /* RFC 9846 §4.4.3: a scheme we listed, valid for TLS 1.3, that fits
+    /* RFC 9846 §4.5.2: a scheme we listed, valid for TLS 1.3, that fits
      * the peer's key. */
     if (leaf == NULL || !clasp_sigalg_ok_for_tls13(cv.scheme) ||
         !clasp_list_has(conn->cfg.sigalgs, conn->cfg.num_sigalgs, cv.scheme) ||

@@ -1,4 +1,4 @@
-/* TLS 1.3 post-handshake messages (RFC 9846 §4.6): NewSessionTicket and
+/* TLS 1.3 post-handshake messages (RFC 9846 §4.7): NewSessionTicket and
  * KeyUpdate, received, and KeyUpdate sent. */
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -6,7 +6,7 @@
 #include "hs/conn.h"
 #include "msg/msg.h"
 
-/* RFC 9846 §4.6.3: KeyUpdateRequest values. */
+/* RFC 9846 §4.7.3: KeyUpdateRequest values. */
 #define UPDATE_NOT_REQUESTED 0
 #define UPDATE_REQUESTED 1
 
@@ -19,7 +19,7 @@ static int send_key_update(clasp_conn *conn, uint8_t request)
                                sizeof(msg));
     }
     /* The KeyUpdate goes out under the old key; the next record uses the
-     * new one (§4.6.3). */
+     * new one (§4.7.3). */
     if (!clasp_rec_write(&conn->rec, CLASP_RT_HANDSHAKE, msg, sizeof(msg)) ||
         !clasp_ks_next_traffic_secret(conn->cfg.crypto, conn->hash, conn->write_secret) ||
         !clasp_install_key(conn, conn->write_secret, 1)) {
@@ -53,7 +53,7 @@ static clasp_hs_status read_key_update(clasp_conn *conn, clasp_reader *body)
         !clasp_install_key(conn, conn->read_secret, 0)) {
         return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
-    /* §4.6.3: answer a request with update_not_requested, unless we have
+    /* §4.7.3: answer a request with update_not_requested, unless we have
      * closed our side. */
     if (request == UPDATE_REQUESTED && !conn->close_sent &&
         !send_key_update(conn, UPDATE_NOT_REQUESTED)) {

@@ -1,4 +1,4 @@
-/* The transcript hash (RFC 9846 §4.4.1). */
+/* The transcript hash (RFC 9846 §4.1). */
 #include <string.h>
 
 #include "hs/conn.h"
@@ -45,7 +45,7 @@ int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out)
     return t->hash != NULL && clasp_hash_ctx_peek(t->hash, out);
 }
 
-/* RFC 9846 §4.4.1: after a HelloRetryRequest the transcript starts with
+/* RFC 9846 §4.1: after a HelloRetryRequest the transcript starts with
  * message_hash (type 254, length Hash.length, Hash(ClientHello1)). */
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c)
 {

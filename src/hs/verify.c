@@ -7,7 +7,7 @@
 
 #include "hs/conn.h"
 
-/* RFC 9846 §4.4.3: 64 spaces, the context string, a zero byte, then the
+/* RFC 9846 §4.5.2: 64 spaces, the context string, a zero byte, then the
  * transcript hash. */
 static size_t cv_content(const clasp_conn *conn, int server, uint8_t *out)
 {
