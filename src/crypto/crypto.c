@@ -29,6 +29,7 @@ void clasp_crypto_free(clasp_crypto *c)
     for (size_t i = 0; i < KEX_NUM; i++) {
         EVP_PKEY_free(c->kex_tmpl[i]);
     }
+    clasp_x509_cache_cleanup(&c->certs);
     OPENSSL_free(c->propq);
     OPENSSL_free(c);
 }
@@ -85,6 +86,9 @@ clasp_crypto *clasp_crypto_new(OSSL_LIB_CTX *libctx, const char *propq)
         if (c->propq == NULL) {
             goto err;
         }
+    }
+    if (!clasp_x509_cache_init(&c->certs)) {
+        goto err;
     }
     ERR_set_mark();
     if (!fetch_digests(c) || !fetch_ciphers(c) || !make_kex_templates(c)) {

@@ -195,6 +195,13 @@ int clasp_sig_verify_tls12(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme
 int clasp_sig_scheme_hash_nid(uint16_t scheme);
 int clasp_sig_scheme_type_nid(uint16_t scheme);
 
+/* ---- certificates ------------------------------------------------------------- */
+/* Decodes a peer's DER certificate (trailing bytes: invalid), or NULL.  The
+ * caller owns the returned reference.  Recently seen certificates are
+ * shared from a small cache in c, so the same server certificate is not
+ * decoded again on every handshake. */
+X509 *clasp_x509_from_der(const clasp_crypto *c, const uint8_t *der, size_t len);
+
 /* ---- randomness ------------------------------------------------------------------- */
 int clasp_rand_bytes(const clasp_crypto *c, uint8_t *out, size_t len);
 

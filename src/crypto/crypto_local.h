@@ -3,9 +3,28 @@
 #ifndef CLASP_CRYPTO_LOCAL_H
 #define CLASP_CRYPTO_LOCAL_H
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "crypto/crypto.h"
+
+/* Decoded peer certificates shared between handshakes (x509.c). */
+#define CLASP_X509_CACHE_SLOTS 8
+typedef struct {
+    uint8_t *der;
+    size_t der_len;
+    X509 *x509;
+} clasp_x509_cache_slot;
+
+typedef struct {
+    CRYPTO_RWLOCK *lock;
+    clasp_x509_cache_slot slot[CLASP_X509_CACHE_SLOTS];
+    size_t next;
+} clasp_x509_cache;
+
+int clasp_x509_cache_init(clasp_x509_cache *cache);
+void clasp_x509_cache_cleanup(clasp_x509_cache *cache);
 
 /* The groups Clasp implements, in table order. */
 enum { KEX_X25519, KEX_P256, KEX_P384, KEX_P521, KEX_NUM };
@@ -21,6 +40,7 @@ struct clasp_crypto {
      * made from it, so the provider's key manager and the EC group are
      * looked up once here and never per handshake. */
     EVP_PKEY *kex_tmpl[KEX_NUM];
+    clasp_x509_cache certs;
 };
 
 /* The digest for h, or NULL for an unknown id.  Borrowed from c. */

@@ -66,19 +66,6 @@ int clasp_tls12_send_certificate(clasp_conn *conn, const clasp_identity *id)
     return clasp_hs_send(conn, &mark);
 }
 
-/* One DER certificate; trailing bytes make it invalid. */
-static X509 *decode_cert(const clasp_reader *der)
-{
-    const unsigned char *p = der->ptr;
-    X509 *x = d2i_X509(NULL, &p, (long)der->len);
-
-    if (x != NULL && p != der->ptr + der->len) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
 /* opaque ASN.1Cert<1..2^24-1>; struct { ASN.1Cert certificate_list<0..2^24-1>; } */
 int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body)
 {
@@ -99,7 +86,7 @@ int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body)
         if (!clasp_rd_u24_prefixed(&list, &der) || clasp_rd_left(&der) == 0) {
             return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_CERT_LENGTH_MISMATCH);
         }
-        x = decode_cert(&der);
+        x = clasp_x509_from_der(conn->cfg.crypto, der.ptr, der.len);
         if (x == NULL || !sk_X509_push(conn->peer_chain, x)) {
             X509_free(x);
             return FAIL(conn, SSL_AD_BAD_CERTIFICATE, SSL_R_X509_LIB);
