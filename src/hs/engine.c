@@ -231,8 +231,8 @@ static int on_alert(clasp_conn *conn, const uint8_t *data, size_t len)
         }
         return 1;
     }
-    /* RFC 9846 §6: user_canceled is followed by close_notify; every other
-     * alert is fatal whatever its level. */
+    /* RFC 9846 §6.1: user_canceled is followed by close_notify; §6: every
+     * other alert is fatal whatever its level. */
     if (desc == SSL_AD_USER_CANCELLED && level == 1) {
         return 1;
     }

@@ -167,7 +167,7 @@ int clasp_ks_finished(const clasp_crypto *c, clasp_hash_id h, const uint8_t *bas
     uint8_t finished_key[CLASP_MAX_HASH_LEN];
     int ok;
 
-    /* RFC 9846 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished",
+    /* RFC 9846 §4.5.3: finished_key = HKDF-Expand-Label(BaseKey, "finished",
      * "", Hash.length); verify_data = HMAC(finished_key, Transcript-Hash). */
     ok = hash_len != 0 &&
          clasp_hkdf_expand_label(c, h, base_key, "finished", NULL, 0, finished_key, hash_len) &&

@@ -46,7 +46,7 @@ int clasp_ks_traffic_key(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id a
                          const uint8_t *secret, uint8_t *key, uint8_t iv[CLASP_AEAD_NONCE_LEN]);
 
 /* Finished verify_data = HMAC(finished_key, th), finished_key from
- * base_key (RFC 9846 §4.4.4).  out gets hash_len bytes. */
+ * base_key (RFC 9846 §4.5.3).  out gets hash_len bytes. */
 int clasp_ks_finished(const clasp_crypto *c, clasp_hash_id h, const uint8_t *base_key,
                       const uint8_t *th, uint8_t *out);
 
