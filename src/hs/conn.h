@@ -51,7 +51,7 @@ typedef enum {
     CLASP_HS_FAIL,         /* FATAL was raised */
 } clasp_hs_status;
 
-/* The transcript (RFC 9846 §4.4.1): raw messages are kept until the
+/* The transcript (RFC 9846 §4.1): raw messages are kept until the
  * hash is known, then hashed incrementally. */
 typedef struct {
     clasp_writer pending;
@@ -180,7 +180,7 @@ int clasp_hs_consume(clasp_conn *conn);
 clasp_writer *clasp_hs_begin(clasp_conn *conn, uint8_t type, clasp_wr_mark *mark);
 /* Ends the message: transcript, trace, record layer.  Returns 1 or 0. */
 int clasp_hs_send(clasp_conn *conn, clasp_wr_mark *mark);
-/* The middlebox-compatibility CCS (RFC 9846 Appendix D.4), once. */
+/* The middlebox-compatibility CCS (RFC 9846 Appendix E.4), once. */
 int clasp_hs_send_ccs(clasp_conn *conn);
 /* 1 when handshake bytes are buffered beyond the messages consumed; a
  * key change then would split a message across keys (RFC 9846 §5.1). */
@@ -202,7 +202,7 @@ int clasp_transcript_add(clasp_transcript *t, const uint8_t *msg, size_t len);
 int clasp_transcript_set_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h);
 /* The current hash (hash_len bytes). */
 int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out);
-/* RFC 9846 §4.4.1: replaces ClientHello1 by message_hash(Hash(CH1)). */
+/* RFC 9846 §4.1: replaces ClientHello1 by message_hash(Hash(CH1)). */
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c);
 
 /* ---- negotiation tables (src/hs/negotiate.c) ------------------------------ */
@@ -222,7 +222,7 @@ const clasp_suite_info *clasp_suite13(uint16_t id);
 /* The TLS 1.2 ECDHE + AEAD suite with this code point, or NULL. */
 const clasp_suite_info *clasp_suite12(uint16_t id);
 int clasp_list_has(const uint16_t *list, size_t n, uint16_t v);
-/* 1 when scheme may sign a TLS 1.3 CertificateVerify (RFC 9846 §4.2.3:
+/* 1 when scheme may sign a TLS 1.3 CertificateVerify (RFC 9846 §4.3.3:
  * not rsa_pkcs1_*, not SHA-1). */
 int clasp_sigalg_ok_for_tls13(uint16_t scheme);
 /* Picks our signature scheme for key among the peer's list; 0 if none. */
@@ -230,7 +230,7 @@ uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t
                            size_t num_peer);
 
 /* ---- signatures over the transcript (src/hs/verify.c) ---------------------- */
-/* Signs the CertificateVerify content (RFC 9846 §4.4.3). */
+/* Signs the CertificateVerify content (RFC 9846 §4.5.2). */
 int clasp_cv_sign(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme, int server,
                   uint8_t *sig, size_t *sig_len);
 /* Checks the peer's CertificateVerify; sets verified.cert_verify. */
@@ -244,7 +244,7 @@ int clasp_finished_check(clasp_conn *conn, const uint8_t *base_key, const uint8_
 
 /* ---- authentication messages, both roles (src/hs/tls13_auth.c) ------------ */
 /* Certificate with the given request context; id == NULL sends no entry
- * (RFC 9846 §4.4.2.4).  Returns 1, or 0 after FATAL. */
+ * (RFC 9846 §4.5.1).  Returns 1, or 0 after FATAL. */
 int clasp_auth_send_certificate(clasp_conn *conn, const uint8_t *context, size_t context_len,
                                 const clasp_identity *id);
 /* The CertificateEntry list into conn->peer_chain, leaf first. */
