@@ -41,7 +41,7 @@ typedef enum {
 
 #define MAX_OFFERED_EXTS 8
 
-/* RFC 8446 §4.1.3: what a TLS 1.3 server writes at the end of its random
+/* RFC 9846 §4.2.3: what a TLS 1.3 server writes at the end of its random
  * when it negotiates TLS 1.2. */
 static const uint8_t downgrade_tls12[8] = {'D', 'O', 'W', 'N', 'G', 'R', 'D', 1};
 
@@ -66,7 +66,7 @@ static size_t offered_list(const clasp_conn *conn, uint16_t *out)
 }
 
 /* Only TLS 1.2 exists below supported_versions for Clasp (RFC 9846
- * Appendix D.2: older versions get protocol_version).  RFC 8446 §4.1.3: a
+ * Appendix E.1: older versions get protocol_version).  RFC 9846 §4.2.3: a
  * client that offered TLS 1.3 refuses a TLS 1.2 answer carrying the
  * downgrade sentinel (as OpenSSL, with SSL_R_INAPPROPRIATE_FALLBACK). */
 static int check_version(clasp_conn *conn, const clasp_server_hello *sh)

@@ -52,7 +52,7 @@ typedef enum {
 /* RFC 8422 §5.4 ECCurveType named_curve. */
 #define CURVE_TYPE_NAMED 3
 
-/* RFC 8446 §4.1.3: the last 8 bytes of a TLS 1.3 server's random when it
+/* RFC 9846 §4.2.3: the last 8 bytes of a TLS 1.3 server's random when it
  * negotiates TLS 1.2. */
 static const uint8_t downgrade_tls12[8] = {'D', 'O', 'W', 'N', 'G', 'R', 'D', 1};
 
@@ -422,8 +422,8 @@ static void put_extensions(clasp_conn *conn, clasp_writer *w)
     clasp_wr_close(w, &exts);
 }
 
-/* Our random; a server that also speaks TLS 1.3 marks it (RFC 8446 §4.1.3,
- * RFC 9846 §4.1.3) so that a TLS 1.3 client notices a downgrade. */
+/* Our random; a server that also speaks TLS 1.3 marks it (RFC 9846 §4.2.3)
+ * so that a TLS 1.3 client notices a downgrade. */
 static int make_server_random(clasp_conn *conn)
 {
     if (!clasp_rand_bytes(conn->cfg.crypto, conn->server_random, 32)) {

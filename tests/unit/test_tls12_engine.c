@@ -4,7 +4,7 @@
  * - Every suite × certificate type, moved one byte at a time (and in
  *   pieces of other sizes), so every resume point of both TLS 1.2 state
  *   machines is hit; Finished, exporters and the master secret agree.
- * - Version negotiation between 1.2 and 1.3 ranges, the RFC 8446 §4.1.3
+ * - Version negotiation between 1.2 and 1.3 ranges, the RFC 9846 §4.2.3
  *   downgrade sentinel (written, and detected by a 1.3 client whose
  *   supported_versions a man in the middle strips), TLS_FALLBACK_SCSV.
  * - Bad input, each refused with the RFC's alert, one SSL_R_* reason and
@@ -633,7 +633,7 @@ static void run_stripped(pair *p, uint8_t msg, uint16_t ext, outcome *o)
     *o = msg == CLASP_HT_CLIENT_HELLO ? run(p, 0, &t, NULL) : run(p, 0, NULL, &t);
 }
 
-/* RFC 8446 §4.1.3: a man in the middle strips supported_versions; the
+/* RFC 9846 §4.2.3: a man in the middle strips supported_versions; the
  * 1.3-capable server answers TLS 1.2 with the sentinel; the client, which
  * offered 1.3, refuses (illegal_parameter; OpenSSL's reason). */
 static void test_downgrade_detected(void **state)
