@@ -112,7 +112,7 @@ int clasp_aead_open(clasp_aead *ctx, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
                     const uint8_t tag[CLASP_AEAD_TAG_LEN]);
 void clasp_aead_free(clasp_aead *ctx);
 
-/* ---- key exchange (RFC 9846 §4.2.8, §7.4) ----------------------------------------- */
+/* ---- key exchange (RFC 9846 §4.3.8, §7.4) ----------------------------------------- */
 /* Groups by their IANA NamedGroup code points. */
 #define CLASP_GROUP_SECP256R1 0x0017
 #define CLASP_GROUP_SECP384R1 0x0018
@@ -140,7 +140,7 @@ EVP_PKEY *clasp_kex_peer_pkey(const clasp_crypto *c, uint16_t group, const uint8
                               size_t pub_len);
 void clasp_kex_free(clasp_kex *k);
 
-/* ---- signatures (RFC 9846 §4.2.3, §4.4.3) ------------------------------------------ */
+/* ---- signatures (RFC 9846 §4.3.3, §4.5.2) ------------------------------------------ */
 /* Signature schemes by their IANA code points. */
 #define CLASP_SIG_RSA_PKCS1_SHA256 0x0401
 #define CLASP_SIG_RSA_PKCS1_SHA384 0x0501

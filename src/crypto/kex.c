@@ -1,4 +1,4 @@
-/* Ephemeral (EC)DHE for TLS 1.3 key shares (RFC 9846 §4.2.8, §7.4):
+/* Ephemeral (EC)DHE for TLS 1.3 key shares (RFC 9846 §4.3.8, §7.4):
  * X25519, secp256r1, secp384r1, secp521r1.
  *
  * Every key is made from a per-group template built once in
@@ -22,7 +22,7 @@ static const struct {
     size_t secret_len; /* the shared secret's fixed length */
 } groups[KEX_NUM] = {
     [KEX_X25519] = {CLASP_GROUP_X25519, "X25519", NULL, 32, 32},
-    /* RFC 9846 §4.2.8.2: 1 + 2 * coordinate length; §7.4.2: Z is the
+    /* RFC 9846 §4.3.8.2: 1 + 2 * coordinate length; §7.4.2: Z is the
      * x-coordinate, as long as the field, never truncated. */
     [KEX_P256] = {CLASP_GROUP_SECP256R1, "EC", "prime256v1", 65, 32},
     [KEX_P384] = {CLASP_GROUP_SECP384R1, "EC", "secp384r1", 97, 48},
@@ -134,7 +134,7 @@ EVP_PKEY *clasp_kex_pkey(const clasp_kex *k)
     return k->pkey;
 }
 
-/* RFC 9846 §4.2.8.2: the NIST curves' shares must be valid points: not
+/* RFC 9846 §4.3.8.2: the NIST curves' shares must be valid points: not
  * the point at infinity, coordinates in range, on the curve (no subgroup
  * check needed: the cofactor is 1).  That is exactly OpenSSL's "quick"
  * public check; the full one adds an n*Q scalar multiplication (~10x the
@@ -155,7 +155,7 @@ static EVP_PKEY *peer_key(const clasp_crypto *c, int idx, const uint8_t *pub, si
     if (pub_len != groups[idx].pub_len) {
         return NULL;
     }
-    /* Only the uncompressed form exists in TLS 1.3 (RFC 9846 §4.2.8.2). */
+    /* Only the uncompressed form exists in TLS 1.3 (RFC 9846 §4.3.8.2). */
     if (groups[idx].curve != NULL && pub[0] != 0x04) {
         return NULL;
     }

@@ -1,5 +1,5 @@
-/* Signatures for CertificateVerify and ServerKeyExchange (RFC 9846 §4.2.3,
- * §4.4.3).  A scheme names the key type, the padding and the hash; the
+/* Signatures for CertificateVerify and ServerKeyExchange (RFC 9846 §4.3.3,
+ * §4.5.2).  A scheme names the key type, the padding and the hash; the
  * table below is the only place those pairings live. */
 #include "crypto/crypto_local.h"
 
@@ -32,7 +32,7 @@ static const sig_alg sig_algs[] = {
     {CLASP_SIG_RSA_PKCS1_SHA256, K_RSA_PKCS1, SHA256_, NID_undef, 32},
     {CLASP_SIG_RSA_PKCS1_SHA384, K_RSA_PKCS1, SHA384_, NID_undef, 48},
     {CLASP_SIG_RSA_PKCS1_SHA512, K_RSA_PKCS1, SHA512_, NID_undef, 64},
-    /* RFC 9846 §4.2.3: in TLS 1.3 each ECDSA scheme names its curve. */
+    /* RFC 9846 §4.3.3: in TLS 1.3 each ECDSA scheme names its curve. */
     {CLASP_SIG_ECDSA_SECP256R1_SHA256, K_ECDSA, SHA256_, NID_X9_62_prime256v1, 32},
     {CLASP_SIG_ECDSA_SECP384R1_SHA384, K_ECDSA, SHA384_, NID_secp384r1, 48},
     {CLASP_SIG_ECDSA_SECP521R1_SHA512, K_ECDSA, SHA512_, NID_secp521r1, 64},
@@ -102,7 +102,7 @@ static int md_is(const char *name, const sig_alg *alg)
 }
 
 /* An RSASSA-PSS key may carry restrictions (RFC 4055): a hash, an MGF1
- * hash and a minimum salt length.  RFC 9846 §4.2.3 wants MGF1 with the
+ * hash and a minimum salt length.  RFC 9846 §4.3.3 wants MGF1 with the
  * scheme's hash and a salt as long as the digest, so a restricted key fits
  * a scheme only when all three allow that.  OpenSSL leaves out parameters
  * at their RFC 4055 defaults: a restricted key without an MGF1 hash uses
@@ -143,7 +143,7 @@ static int alg_fits_key(const sig_alg *alg, const EVP_PKEY *key, int tls12)
     switch (alg->kind) {
     case K_RSA_PKCS1:
     case K_RSA_PSS_RSAE:
-        /* rsaEncryption keys; RFC 9846 §4.2.3 */
+        /* rsaEncryption keys; RFC 9846 §4.3.3 */
         return EVP_PKEY_is_a(key, "RSA");
     case K_RSA_PSS_PSS:
         return EVP_PKEY_is_a(key, "RSA-PSS") && pss_key_allows(key, alg);
@@ -210,7 +210,7 @@ int clasp_sig_scheme_fits_key_tls12(uint16_t scheme, const EVP_PKEY *key)
     return alg != NULL && key != NULL && alg_fits_key(alg, key, 1);
 }
 
-/* RSA-PSS per RFC 9846 §4.2.3: MGF1 with the scheme's hash and a salt as
+/* RSA-PSS per RFC 9846 §4.3.3: MGF1 with the scheme's hash and a salt as
  * long as the digest.  PKCS#1 v1.5 is set explicitly rather than trusted
  * as the default. */
 static int set_padding(EVP_PKEY_CTX *pctx, const sig_alg *alg)
