@@ -64,11 +64,11 @@ typedef struct {
     const uint8_t *alpn; /* client: the ALPN protocol list in wire form */
     size_t alpn_len;
     const char *sni; /* client: host name to send, or NULL */
-    int middlebox_compat; /* RFC 9846 Appendix D.4 */
+    int middlebox_compat; /* RFC 9846 Appendix E.4 */
     int server_prefer_own_suites; /* SSL_OP_CIPHER_SERVER_PREFERENCE */
     size_t max_cert_list; /* largest peer Certificate message accepted */
     clasp_observer observer;
-    /* Certificate-based client authentication (RFC 9846 §4.3.2, §4.4.2). */
+    /* Certificate-based client authentication (RFC 9846 §4.4.2, §4.5.1). */
     int request_client_cert; /* server: send a CertificateRequest */
     int require_client_cert; /* server: an empty client Certificate is fatal */
     const clasp_identity *client_ids; /* client: offered on a CertificateRequest */
@@ -163,7 +163,7 @@ long clasp_conn_write_app(clasp_conn *conn, const uint8_t *data, size_t len);
 
 /* Queues close_notify (RFC 9846 §6.1).  Returns 1, 0 when already sent. */
 int clasp_conn_close(clasp_conn *conn);
-/* Queues a KeyUpdate (RFC 9846 §4.6.3) and moves to the next sending key;
+/* Queues a KeyUpdate (RFC 9846 §4.7.3) and moves to the next sending key;
  * request_peer asks the peer to update too.  Returns 1 or 0. */
 int clasp_conn_key_update(clasp_conn *conn, int request_peer);
 

@@ -6,7 +6,7 @@
 
 typedef struct {
     uint16_t type;
-    unsigned allowed; /* CLASP_MSG_* where it may appear (RFC 9846 §4.2; for
+    unsigned allowed; /* CLASP_MSG_* where it may appear (RFC 9846 §4.3; for
                        * SH12, the RFC that defines it for TLS 1.2) */
     int index;        /* clasp_ext_index, or -1 when only validated */
 } ext_rule;
@@ -82,7 +82,7 @@ static int fail(int *alert, int *reason, int a, int r)
 
 #define MAX_EXTS 64
 
-/* RFC 9846 §4.2: "There MUST NOT be more than one extension of the same
+/* RFC 9846 §4.3: "There MUST NOT be more than one extension of the same
  * type in a given extension block." */
 static int seen_before(uint16_t *seen, size_t *num_seen, uint16_t type)
 {
@@ -103,7 +103,7 @@ static int check_response_ext(uint16_t type, unsigned msg, const uint16_t *offer
 {
     const ext_rule *rule = find_rule(type);
 
-    /* §4.2: responses may only carry extensions the client offered
+    /* §4.3: responses may only carry extensions the client offered
      * (cookie in HRR is the server's own). */
     if (!was_offered(type, offered, num_offered) &&
         !(type == CLASP_EXT_COOKIE && msg == CLASP_MSG_HRR)) {

@@ -1,5 +1,5 @@
 /* Extensions as a table (DESIGN.md principle 6): which messages may carry
- * each extension, and one generic loop that enforces RFC 9846 §4.2's rules
+ * each extension, and one generic loop that enforces RFC 9846 §4.3's rules
  * (no duplicates; a known extension in a message that may not carry it is
  * illegal_parameter; an answer to an extension never offered is
  * unsupported_extension). */
@@ -10,7 +10,7 @@
 
 #include "wire/wire.h"
 
-/* Extension code points (RFC 9846 §4.2 and the TLS registry). */
+/* Extension code points (RFC 9846 §4.3 and the TLS registry). */
 #define CLASP_EXT_SERVER_NAME 0
 #define CLASP_EXT_MAX_FRAGMENT_LENGTH 1
 #define CLASP_EXT_STATUS_REQUEST 5

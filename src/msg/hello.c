@@ -14,7 +14,7 @@ static int decode_fail(int *reason, int r)
     return 0;
 }
 
-/* An extensions block is optional at the end of a hello (RFC 9846 §4.1.2
+/* An extensions block is optional at the end of a hello (RFC 9846 §4.2.2
  * keeps the TLS 1.2 rule that it may be absent). */
 static int read_optional_extensions(clasp_reader *body, clasp_reader *out)
 {
@@ -28,7 +28,7 @@ static int read_optional_extensions(clasp_reader *body, clasp_reader *out)
 /* struct { ProtocolVersion legacy_version; Random random;
  *          opaque legacy_session_id<0..32>; CipherSuite cipher_suites<2..2^16-2>;
  *          opaque legacy_compression_methods<1..2^8-1>;
- *          Extension extensions<8..2^16-1>; } ClientHello; */
+ *          Extension extensions<7..2^16-1>; } ClientHello; */
 int clasp_ch_parse(clasp_reader *body, clasp_client_hello *out, int *reason)
 {
     if (!clasp_rd_u16(body, &out->legacy_version) ||

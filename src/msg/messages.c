@@ -1,4 +1,4 @@
-/* Parsers of the messages after the hellos (RFC 9846 §4.3 - §4.6). */
+/* Parsers of the messages after the hellos (RFC 9846 §4.4 - §4.7). */
 #include <openssl/ssl.h>
 
 #include "msg/msg.h"
@@ -68,7 +68,7 @@ int clasp_cr_parse(clasp_reader *body, clasp_cert_request *out, int *reason)
 
 /* struct { uint32 ticket_lifetime; uint32 ticket_age_add;
  *          opaque ticket_nonce<0..255>; opaque ticket<1..2^16-1>;
- *          Extension extensions<0..2^16-2>; } NewSessionTicket; */
+ *          Extension extensions<0..2^16-1>; } NewSessionTicket; */
 int clasp_nst_parse(clasp_reader *body, clasp_new_session_ticket *out, int *reason)
 {
     if (!clasp_rd_u32(body, &out->lifetime) || !clasp_rd_u32(body, &out->age_add) ||

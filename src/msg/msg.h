@@ -10,10 +10,10 @@
 #include "ext/ext.h"
 #include "wire/wire.h"
 
-/* RFC 9846 §4.1.3: SHA-256("HelloRetryRequest"). */
+/* RFC 9846 §4.2.3: SHA-256("HelloRetryRequest"). */
 extern const uint8_t clasp_hrr_random[32];
 
-/* RFC 9846 §4.1.2 ClientHello. */
+/* RFC 9846 §4.2.2 ClientHello. */
 typedef struct {
     uint16_t legacy_version;
     const uint8_t *random; /* 32 bytes */
@@ -25,7 +25,7 @@ typedef struct {
 /* Returns 1, or 0 with *reason (alert is decode_error). */
 int clasp_ch_parse(clasp_reader *body, clasp_client_hello *out, int *reason);
 
-/* RFC 9846 §4.1.3 ServerHello (and HelloRetryRequest). */
+/* RFC 9846 §4.2.3 ServerHello (and HelloRetryRequest). */
 typedef struct {
     uint16_t legacy_version;
     const uint8_t *random;
@@ -37,10 +37,10 @@ typedef struct {
 } clasp_server_hello;
 int clasp_sh_parse(clasp_reader *body, clasp_server_hello *out, int *reason);
 
-/* RFC 9846 §4.3.1 EncryptedExtensions: the extension block. */
+/* RFC 9846 §4.4.1 EncryptedExtensions: the extension block. */
 int clasp_ee_parse(clasp_reader *body, clasp_reader *extensions, int *reason);
 
-/* RFC 9846 §4.4.2 Certificate: the request context and the entry list
+/* RFC 9846 §4.5.1 Certificate: the request context and the entry list
  * (walk it with clasp_cert_next_entry). */
 typedef struct {
     clasp_reader context;
@@ -52,21 +52,21 @@ int clasp_cert_parse(clasp_reader *body, clasp_certificate *out, int *reason);
 int clasp_cert_next_entry(clasp_reader *entries, clasp_reader *cert_data,
                           clasp_reader *extensions);
 
-/* RFC 9846 §4.4.3 CertificateVerify. */
+/* RFC 9846 §4.5.2 CertificateVerify. */
 typedef struct {
     uint16_t scheme;
     clasp_reader signature;
 } clasp_cert_verify;
 int clasp_cv_parse(clasp_reader *body, clasp_cert_verify *out, int *reason);
 
-/* RFC 9846 §4.3.2 CertificateRequest. */
+/* RFC 9846 §4.4.2 CertificateRequest. */
 typedef struct {
     clasp_reader context;
     clasp_reader extensions;
 } clasp_cert_request;
 int clasp_cr_parse(clasp_reader *body, clasp_cert_request *out, int *reason);
 
-/* RFC 9846 §4.6.1 NewSessionTicket. */
+/* RFC 9846 §4.7.1 NewSessionTicket. */
 typedef struct {
     uint32_t lifetime;
     uint32_t age_add;
@@ -76,7 +76,7 @@ typedef struct {
 } clasp_new_session_ticket;
 int clasp_nst_parse(clasp_reader *body, clasp_new_session_ticket *out, int *reason);
 
-/* RFC 9846 §4.6.3 KeyUpdate: request_update (0 or 1 checked by caller). */
+/* RFC 9846 §4.7.3 KeyUpdate: request_update (0 or 1 checked by caller). */
 int clasp_key_update_parse(clasp_reader *body, uint8_t *request, int *reason);
 
 /* Lists inside extensions. */
