@@ -614,7 +614,7 @@ void SSL_CTX_set1_cert_store(SSL_CTX *ctx, X509_STORE *store)
     SSL_CTX_set_cert_store(ctx, store);
 }
 
-/* ---- client CA names (RFC 9846 §4.2.4) ------------------------------------------------------- */
+/* ---- client CA names (RFC 9846 §4.3.4) ------------------------------------------------------- */
 
 /* Recorded and returned; the engine does not send certificate_authorities
  * yet (docs/compat.md). */

@@ -1,7 +1,8 @@
 /* SSL_CIPHER objects, the TLS 1.3 ciphersuites string and the TLS 1.2
  * cipher string (DESIGN.md principle 11: a static table).
  *
- * The TLS 1.3 suites are RFC 9846 §B.4's three AEAD suites; the TLS 1.2
+ * The TLS 1.3 suites are the three GCM and ChaCha20-Poly1305 suites of RFC 9846
+ * §B.4 (not the CCM ones); the TLS 1.2
  * entries are the ECDHE-AEAD suites, kept in OpenSSL's default order so that
  * "ALL" / "DEFAULT" list them as `openssl ciphers` does. */
 #include <string.h>

@@ -192,7 +192,7 @@ int SSL_CTX_get_security_level(const SSL_CTX *ctx)
 }
 
 /* Post-handshake client authentication is not implemented: the setting is
- * kept (a client then simply does not offer it, which RFC 9846 §4.2.6
+ * kept (a client then simply does not offer it, which RFC 9846 §4.3.6
  * allows). */
 void SSL_CTX_set_post_handshake_auth(SSL_CTX *ctx, int val)
 {

@@ -263,7 +263,7 @@ const char *SSL_get_version(const SSL *s)
 }
 
 /* The ClientHello's legacy_version, which TLS 1.3 fixes at 0x0303
- * (RFC 9846 §4.1.2), once a handshake ran; before, OpenSSL reports the
+ * (RFC 9846 §4.2.2), once a handshake ran; before, OpenSSL reports the
  * method's version (TLS_ANY_VERSION for TLS_method()). */
 int SSL_client_version(const SSL *s)
 {

@@ -725,7 +725,7 @@ int SSL_shutdown(SSL *s)
     return 0;
 }
 
-/* ---- KeyUpdate (RFC 9846 §4.6.3) ------------------------------------------------------------- */
+/* ---- KeyUpdate (RFC 9846 §4.7.3) ------------------------------------------------------------- */
 
 /* Queued now, sent by the next SSL_do_handshake / SSL_write / SSL_read. */
 int SSL_key_update(SSL *s, int updatetype)

@@ -504,7 +504,7 @@ uint16_t clasp_max_version(const SSL *s)
     return (uint16_t)v;
 }
 
-/* Client authentication (RFC 9846 §4.3.2).  Server: as OpenSSL 3.0, a
+/* Client authentication (RFC 9846 §4.4.2).  Server: as OpenSSL 3.0, a
  * CertificateRequest goes out with SSL_VERIFY_PEER unless the application
  * asked for post-handshake authentication only.  Client: the identities
  * set with SSL_CTX_use_certificate / SSL_use_certificate and their keys. */

@@ -286,7 +286,7 @@ void clasp_verify_peer(SSL *s)
         return;
     }
     if (chain == NULL || sk_X509_num(chain) == 0) {
-        /* A client that sent no certificate (RFC 9846 §4.4.2.4). */
+        /* A client that sent no certificate (RFC 9846 §4.5.1.3). */
         int required = (s->p.verify_mode & SSL_VERIFY_PEER)
                        && (s->p.verify_mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
 
