@@ -475,7 +475,7 @@ static void test_ciphersuite_mismatch(void **state)
     assert_int_equal(SSL_CTX_set_ciphersuites(f.sctx, "TLS_AES_256_GCM_SHA384"), 1);
     fixture_link(&f);
     assert_false(fixture_handshake(&f));
-    /* RFC 9846 §4.1.1: no overlap → handshake_failure. */
+    /* RFC 9846 §4.2.1: no overlap → handshake_failure. */
     assert_op_failed_with(&f.s, SSL_R_NO_SHARED_CIPHER);
     assert_op_failed_with(&f.c, SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
     fixture_free(&f);

@@ -72,7 +72,7 @@ static const clasp_ct_step close_both_c[] = {CT_HS, CT_SHUTDOWN(0), CT_SHUTDOWN(
 static const clasp_ct_step close_both_s[] = {CT_HS, CT_SHUTDOWN(0), CT_SHUTDOWN(1),
                                              CT_EXPECT_SHUTDOWN(BOTH), CT_END};
 
-/* RFC 9846 §4.6.3, both update types, from both sides, with data after each. */
+/* RFC 9846 §4.7.3, both update types, from both sides, with data after each. */
 static const clasp_ct_step ku_c[] = {CT_HS,
                                      CT_KEY_UPDATE(SSL_KEY_UPDATE_REQUESTED),
                                      CT_WRITE(100),
@@ -145,7 +145,7 @@ static void check_handshake_messages(const clasp_ct_run *run)
 
 /* ---- handshake shapes: HelloRetryRequest, client authentication ---------------------------- */
 
-/* The client's only key share (X25519) is not the server's group: RFC 9846 §4.1.4. */
+/* The client's only key share (X25519) is not the server's group: RFC 9846 §4.2.4. */
 static void ctx_hrr(SSL_CTX *cctx, SSL_CTX *sctx)
 {
     assert_int_equal(SSL_CTX_set1_groups_list(cctx, "X25519:P-256"), 1);
@@ -154,7 +154,7 @@ static void ctx_hrr(SSL_CTX *cctx, SSL_CTX *sctx)
 
 static void check_hrr(const clasp_ct_run *run)
 {
-    /* A HelloRetryRequest is a ServerHello (§4.1.3); then a second ClientHello. */
+    /* A HelloRetryRequest is a ServerHello (§4.2.3); then a second ClientHello. */
     assert_int_equal(
         clasp_ct_count(&run->client.transcript, 1, SSL3_RT_HANDSHAKE, SSL3_MT_CLIENT_HELLO), 2);
     assert_int_equal(

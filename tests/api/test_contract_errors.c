@@ -45,7 +45,7 @@ static void require_version(int version)
 
 /* ---- injected records -------------------------------------------------------------------- */
 
-/* RFC 9846 §6: a plaintext close_notify alert (level warning). */
+/* RFC 9846 §6.1: a plaintext close_notify alert (level warning). */
 static const unsigned char close_notify_rec[] = {21, 3, 3, 0, 2, 1, 0};
 /* A Certificate message (empty context, empty list) where a ServerHello must come. */
 static const unsigned char certificate_rec[] = {22, 3, 3, 0, 8, 11, 0, 0, 4, 0, 0, 0, 0};
@@ -132,7 +132,7 @@ static const clasp_ct_step mac_app_c[] = {
 static const clasp_ct_step mac_app_s[] = {CT_HS, CT_READ_FAILS(-1, SSL_ERROR_SSL, MAC_REASON),
                                           CT_CLOSE, CT_END};
 
-/* TLS 1.3: a Finished whose verify_data is wrong but whose record is intact (§4.4.4). */
+/* TLS 1.3: a Finished whose verify_data is wrong but whose record is intact (§4.5.3). */
 static const clasp_ct_step fin_s2c_c[] = {CT_HS_FAILS(SSL_ERROR_SSL, DIGEST), CT_CLOSE, CT_END};
 static const clasp_ct_step fin_s2c_s[] = {
     CT_HS_FAILS_ALT(SSL_ERROR_SSL, GOT_DECRYPT_ERROR, EOF_REASON), CT_END};

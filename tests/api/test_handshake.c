@@ -215,7 +215,7 @@ static void hrr_case(const char *client_groups, const char *server_groups, int w
     assert_int_equal(SSL_get_negotiated_group(link.server), want_nid);
     assert_int_equal(SSL_get_verify_result(link.client), X509_V_OK);
     assert_int_equal(clasp_test_has_hrr(&link.s2c), want_hrr);
-    /* RFC 9846 §4.1.2: after a HelloRetryRequest the client sends a second ClientHello. */
+    /* RFC 9846 §4.2.2: after a HelloRetryRequest the client sends a second ClientHello. */
     assert_int_equal(clasp_test_count_plain_hs(&link.c2s, 1), want_hrr ? 2 : 1);
     assert_true(clasp_test_transfer(&link, 1, 5000));
     assert_true(clasp_test_transfer(&link, 0, 5000));
@@ -264,7 +264,7 @@ static void test_no_common_group(void **state)
     clasp_test_op c = clasp_test_op_new(CLASP_TEST_OP_HANDSHAKE);
     clasp_test_op s = clasp_test_op_new(CLASP_TEST_OP_HANDSHAKE);
     assert_false(clasp_test_pump(&link, &c, &s));
-    /* RFC 9846 §4.1.1: no overlap in parameters → handshake_failure. */
+    /* RFC 9846 §4.2.1: no overlap in parameters → handshake_failure. */
     assert_op_failed_with(&s, SSL_R_NO_SUITABLE_KEY_SHARE);
     assert_op_failed_with(&c, SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
     clasp_test_link_free(&link);

@@ -547,7 +547,7 @@ static void key_update_case(int type)
     clasp_test_op r = clasp_test_op_read(buf, 4);
     assert_true(clasp_test_pump(&f.link, &w, &r));
     assert_memory_equal(buf, "ping", 4);
-    /* The KeyUpdate and the data: two protected records (RFC 9846 §4.6.3). */
+    /* The KeyUpdate and the data: two protected records (RFC 9846 §4.7.3). */
     assert_int_equal(clasp_test_count_records(&f.link.c2s, c2s_mark, 23), 2);
 
     /* The server answers a requested update with its own before its next data. */

@@ -1,7 +1,7 @@
 /*
  * TLS 1.2 through the OpenSSL API: the ECDHE + AEAD cipher suites × groups × certificate
  * types over the BIO pair and the trickles, version negotiation between 1.2 and 1.3 (and the
- * RFC 9846 §4.1.3 downgrade sentinel), verification failures, key logging.
+ * RFC 9846 §4.2.3 downgrade sentinel), verification failures, key logging.
  *
  * Kept apart from the TLS 1.3 tests because Clasp gains TLS 1.2 later: this whole program can
  * be marked as expected to fail until then.
@@ -206,7 +206,7 @@ static void fixture_free(fixture *f)
     SSL_CTX_free(f->sctx);
 }
 
-/* The ServerHello random's last 8 bytes (RFC 9846 §4.1.3), from the captured stream. */
+/* The ServerHello random's last 8 bytes (RFC 9846 §4.2.3), from the captured stream. */
 static const unsigned char *server_random_tail(const clasp_test_buf *s2c)
 {
     /* record(5) type(1) length(3) version(2) random(32) */
@@ -221,7 +221,7 @@ static void test_client_max_12_against_13_only_server(void **state)
     fixture f;
     assert_false(versions_handshake(&f, TLS1_2_VERSION, TLS1_2_VERSION, TLS1_3_VERSION,
                                     TLS1_3_VERSION));
-    /* RFC 9846 §4.2.1: no acceptable version → protocol_version. */
+    /* RFC 9846 Appendix E.2: no acceptable version → protocol_version. */
     assert_op_failed_with(&f.s, SSL_R_UNSUPPORTED_PROTOCOL);
     assert_op_failed_with(&f.c, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
     fixture_free(&f);
@@ -254,7 +254,7 @@ static void test_client_12_13_against_server_max_12(void **state)
 
 static void test_downgrade_sentinel(void **state)
 {
-    /* RFC 9846 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 ends its random "DOWNGRD\1". */
+    /* RFC 9846 §4.2.3: a TLS 1.3 server negotiating TLS 1.2 ends its random "DOWNGRD\1". */
     fixture f;
     assert_true(versions_handshake(&f, TLS1_2_VERSION, TLS1_2_VERSION, TLS1_2_VERSION,
                                    TLS1_3_VERSION));

@@ -358,7 +358,7 @@ static void test_client_auth_required_without_cert(void **state)
 {
     /*
      * In TLS 1.3 the client's handshake is complete once it sent its (empty) Certificate and
-     * Finished; the server's certificate_required alert (RFC 9846 §4.4.2.4) reaches the client
+     * Finished; the server's certificate_required alert (RFC 9846 §4.5.1.3) reaches the client
      * on its next read.
      */
     verify_fixture f;

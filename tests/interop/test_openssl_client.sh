@@ -91,7 +91,7 @@ done
 
 # ---- HelloRetryRequest -------------------------------------------------------------
 # s_client sends a key share for its first group only (P-256); the server
-# accepts X25519 only, so it must ask again (RFC 9846 §4.1.4).
+# accepts X25519 only, so it must ask again (RFC 9846 §4.2.4).
 pair "HelloRetryRequest (client shares P-256, server accepts X25519 only)" -groups X25519 -- \
     -groups P-256:X25519
 expect_good

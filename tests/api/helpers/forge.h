@@ -10,7 +10,7 @@
  *  - clasp_forge_finished (TLS 1.3, TLS_AES_128_GCM_SHA256): decrypts the handshake records of
  *    one direction with the traffic secret the server's keylog callback revealed, changes one
  *    byte of the Finished message's verify_data and encrypts the record again, so the record
- *    layer accepts it and the Finished check itself must fail (RFC 9846 §4.4.4).
+ *    layer accepts it and the Finished check itself must fail (RFC 9846 §4.5.3).
  *
  * The state lives in a clasp_forge the test owns; it is the tamper hook's argument.
  */

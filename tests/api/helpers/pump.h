@@ -148,7 +148,7 @@ int clasp_test_count_plain_hs(const clasp_test_buf *stream, uint8_t msg_type);
  */
 int clasp_test_count_records(const clasp_test_buf *stream, size_t from, uint8_t content_type);
 
-/* 1 if the captured server stream holds a HelloRetryRequest (RFC 9846 §4.1.3). */
+/* 1 if the captured server stream holds a HelloRetryRequest (RFC 9846 §4.2.4). */
 int clasp_test_has_hrr(const clasp_test_buf *s2c);
 
 /* Fills buf with a deterministic byte pattern derived from seed. */
