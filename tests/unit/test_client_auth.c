@@ -1,5 +1,5 @@
 /* Certificate-based client authentication in the engine alone (RFC 9846
- * §4.3.2, §4.4.2-§4.4.4): a client and a server clasp_conn talk in memory,
+ * §4.4.2, §4.5.1-§4.5.3): a client and a server clasp_conn talk in memory,
  * the bytes moved by this test (whole flights, and one byte at a time so
  * every resume point is hit).  The facade's decisions (identity, chain
  * verdict) are made here. */
@@ -291,7 +291,7 @@ static void test_required_with_cert(void **state)
         assert_ptr_not_equal(s.seen_leaf, NULL);
         assert_int_equal(X509_cmp(s.seen_leaf, f->client_cert), 0);
         assert_int_equal(sk_X509_num(clasp_conn_peer_chain(s.conn)), 1);
-        /* RFC 9846 §4.4.3: Ed25519 is the one scheme of ours the key fits. */
+        /* RFC 9846 §4.5.2: Ed25519 is the one scheme of ours the key fits. */
         assert_int_equal(clasp_conn_peer_sigalg(s.conn), CLASP_SIG_ED25519);
         assert_int_equal(clasp_conn_own_sigalg(c.conn), CLASP_SIG_ED25519);
         assert_int_equal(s.keylog_lines, 5);
@@ -314,7 +314,7 @@ static void test_requested_with_cert(void **state)
     free_pair(&c, &s);
 }
 
-/* §4.4.2.4: an empty Certificate, no CertificateVerify; the server goes
+/* §4.5.1.3: an empty Certificate, no CertificateVerify; the server goes
  * on when it does not insist. */
 static void test_requested_without_cert(void **state)
 {
@@ -407,7 +407,7 @@ static void test_required_without_cert(void **state)
 }
 
 /* A CertificateVerify made with a key that is not the certificate's: the
- * signature does not verify, decrypt_error (RFC 9846 §4.4.3), and no
+ * signature does not verify, decrypt_error (RFC 9846 §4.5.2), and no
  * application key is installed for the client's direction. */
 static void test_forged_certificate_verify(void **state)
 {

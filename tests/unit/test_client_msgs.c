@@ -1,6 +1,6 @@
 /* The TLS 1.3 client against crafted ServerHellos and HelloRetryRequests:
  * each broken answer must end the handshake with exactly the RFC's alert
- * (RFC 9846 §4.1.3, §4.1.4, §4.2). */
+ * (RFC 9846 §4.2.3, §4.2.4, §4.3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,7 +239,7 @@ static void test_good_hrr_is_answered(void **state)
     start_client(&p);
     assert_int_equal(feed_server_hello(&p, &hrr), CLASP_WAIT_INPUT);
     n = clasp_conn_out_pending(p.client, &out);
-    /* RFC 9846 Appendix D.4: CCS, then the second ClientHello */
+    /* RFC 9846 Appendix E.4: CCS, then the second ClientHello */
     assert_true(n > 6 + 5);
     assert_int_equal(out[0], 20);
     assert_int_equal(out[6], 22);

@@ -914,7 +914,7 @@ static void test_sig_wrong_key(void **state)
     ERR_clear_error();
 }
 
-/* RFC 9846 §4.2.3: an RSA-PSS salt must be as long as the digest.  A
+/* RFC 9846 §4.3.3: an RSA-PSS salt must be as long as the digest.  A
  * signature that is valid PSS with another salt length is refused. */
 static void test_sig_pss_salt_length_enforced(void **state)
 {

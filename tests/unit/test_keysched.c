@@ -382,7 +382,7 @@ static void test_rfc8448_application_records(void **state)
     assert_memory_equal(buf, "\x01\x00\x15", 3);
 }
 
-/* §3's ticket (nonce 00 00) gives §4's PSK (RFC 9846 §4.6.1), whose Early
+/* §3's ticket (nonce 00 00) gives §4's PSK (RFC 9846 §4.7.1), whose Early
  * Secret and resumption binder key §4 prints. */
 static void test_rfc8448_resumption(void **state)
 {

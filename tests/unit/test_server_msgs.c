@@ -1,5 +1,5 @@
 /* The TLS 1.3 server state machine, fed crafted messages: each ClientHello
- * rule of RFC 9846 §4.1.2 / §4.2 ends in the alert and reason it must, with
+ * rule of RFC 9846 §4.2.2 / §4.3 ends in the alert and reason it must, with
  * exactly one alert and nothing else sent; the facade's decision; the
  * HelloRetryRequest rules for the second ClientHello; and the client's
  * Finished (forged, truncated, replaced by a Certificate), encrypted with
@@ -478,7 +478,7 @@ static void test_bad_legacy_version(void **state)
 {
     ch_opts o = default_ch();
 
-    o.legacy_version = 0x0301; /* RFC 9846 §4.1.2: must be 0x0303 */
+    o.legacy_version = 0x0301; /* RFC 9846 §4.2.2: must be 0x0303 */
     ch_fails(&o, SSL_AD_PROTOCOL_VERSION, SSL_R_BAD_LEGACY_VERSION);
     o.legacy_version = 0x0200;
     ch_fails(&o, SSL_AD_PROTOCOL_VERSION, SSL_R_BAD_LEGACY_VERSION);
@@ -598,7 +598,7 @@ static void test_duplicate_extension(void **state)
 
 static void test_extension_not_for_client_hello(void **state)
 {
-    /* oid_filters (48) belongs to CertificateRequest only (RFC 9846 §4.2). */
+    /* oid_filters (48) belongs to CertificateRequest only (RFC 9846 §4.3). */
     static const uint8_t oid_filters[] = {0x00, 0x30, 0x00, 0x02, 0x00, 0x00};
     ch_opts o = default_ch();
 
@@ -1172,7 +1172,7 @@ static void test_second_client_hello_after_flight(void **state)
     size_t n = build_ch(&o, rec, sizeof(rec));
     clasp_conn *s = server_waiting_for_finished(&k);
 
-    /* RFC 9846 §4.1.2: no renegotiation; skip the 5-byte record header. */
+    /* RFC 9846 §4.2.2: no renegotiation; skip the 5-byte record header. */
     assert_int_equal(send_protected(s, &k, rec + 5, n - 5), CLASP_WAIT_ERROR);
     assert_int_equal(clasp_conn_alert_sent(s), (2 << 8) | SSL_AD_UNEXPECTED_MESSAGE);
     expect_reason(SSL_R_UNEXPECTED_MESSAGE);
