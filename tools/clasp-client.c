@@ -169,7 +169,7 @@ static void report_verify_failure(SSL *ssl)
     }
 }
 
-/* -key_update: RFC 9846 §4.6.3, asking the server to update its keys too. */
+/* -key_update: RFC 9846 §4.7.3, asking the server to update its keys too. */
 static int send_key_update(SSL *ssl, int fd, int quiet)
 {
     if (!SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED)) {

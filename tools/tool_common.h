@@ -296,7 +296,7 @@ static inline const char *tool_hs_name(int type)
     }
 }
 
-/* RFC 9846 §4.1.3: a ServerHello with this random is a HelloRetryRequest. */
+/* RFC 9846 §4.2.3: a ServerHello with this random is a HelloRetryRequest. */
 static inline int tool_is_hrr(const unsigned char *msg, size_t len)
 {
     static const unsigned char hrr_random[32] = {
