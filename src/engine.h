@@ -102,6 +102,11 @@ int clasp_conn_started(const clasp_conn *conn);
  * the engine cannot take input now: let it process or the app read first). */
 size_t clasp_conn_in_space(clasp_conn *conn, uint8_t **out);
 void clasp_conn_in_commit(clasp_conn *conn, size_t n);
+/* Frees the input, output and handshake-reassembly buffers that hold
+ * nothing; they are allocated again when needed.  The facade calls it
+ * when a call leaves the connection idle, so an idle connection keeps only
+ * its state (SSL_MODE_RELEASE_BUFFERS, always on). */
+void clasp_conn_release_buffers(clasp_conn *conn);
 /* Bytes received but not yet processed (for SSL_has_pending). */
 size_t clasp_conn_in_buffered(const clasp_conn *conn);
 

@@ -351,6 +351,7 @@ static int run_until(SSL *s, goal g)
                 break;
             }
             if (r < 0) {
+                clasp_conn_release_buffers(s->conn); /* waiting: keep only state */
                 return -1;
             }
             break;
@@ -430,6 +431,9 @@ static int handshake_internal(SSL *s)
     }
     if (ret == 1 && !clasp_session_from_conn(s)) {
         ret = -1;
+    }
+    if (ret == 1) {
+        clasp_conn_release_buffers(s->conn);
     }
     cb = clasp_info_callback(s);
     if (cb != NULL) {

@@ -111,13 +111,20 @@ int clasp_conn_started(const clasp_conn *conn)
 
 size_t clasp_conn_in_space(clasp_conn *conn, uint8_t **out)
 {
-    *out = conn->rec.in + conn->rec.in_len;
-    return CLASP_IN_BUF_SIZE - conn->rec.in_len;
+    return clasp_rec_in_space(&conn->rec, out);
 }
 
 void clasp_conn_in_commit(clasp_conn *conn, size_t n)
 {
-    conn->rec.in_len += n;
+    clasp_rec_in_commit(&conn->rec, n);
+}
+
+void clasp_conn_release_buffers(clasp_conn *conn)
+{
+    clasp_rec_release_idle(&conn->rec);
+    if (conn->hsbuf.len == 0) {
+        clasp_wr_release(&conn->hsbuf);
+    }
 }
 
 size_t clasp_conn_in_buffered(const clasp_conn *conn)

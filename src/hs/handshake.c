@@ -75,6 +75,9 @@ int clasp_hs_peek(clasp_conn *conn, uint8_t *type, clasp_reader *body)
     uint8_t t;
     uint32_t len;
 
+    if (!clasp_hs_buffered(conn)) {
+        return 0;
+    }
     clasp_rd_init(&r, conn->hsbuf.buf + conn->hsbuf_off, conn->hsbuf.len - conn->hsbuf_off);
     if (!clasp_rd_u8(&r, &t) || !clasp_rd_u24(&r, &len)) {
         return 0;

@@ -11,13 +11,9 @@
 int clasp_rec_init(clasp_record *r)
 {
     memset(r, 0, sizeof(*r));
-    r->in = OPENSSL_malloc(CLASP_IN_BUF_SIZE);
-    if (r->in == NULL) {
-        return 0;
-    }
+    /* The input buffer is allocated when bytes first arrive
+     * (clasp_rec_in_space) and released when idle. */
     if (!clasp_wr_init_growable(&r->out, 1024, OUT_BUF_MAX)) {
-        OPENSSL_free(r->in);
-        r->in = NULL;
         return 0;
     }
     /* RFC 9846 §5.1: legacy_record_version is 0x0303 except for an initial
@@ -32,11 +28,52 @@ static void dir_cleanup(clasp_rec_dir *d)
     OPENSSL_cleanse(d, sizeof(*d));
 }
 
-void clasp_rec_cleanup(clasp_record *r)
+/* Wipes and frees the input buffer: only the bytes ever used can hold
+ * anything (decrypted records are opened in place). */
+static void free_in(clasp_record *r)
 {
     if (r->in != NULL) {
-        OPENSSL_clear_free(r->in, CLASP_IN_BUF_SIZE);
+        OPENSSL_cleanse(r->in, r->in_high);
+        OPENSSL_free(r->in);
     }
+    r->in = NULL;
+    r->in_high = 0;
+}
+
+size_t clasp_rec_in_space(clasp_record *r, uint8_t **out)
+{
+    if (r->in == NULL) {
+        r->in = OPENSSL_malloc(CLASP_IN_BUF_SIZE);
+        if (r->in == NULL) {
+            *out = NULL;
+            return 0;
+        }
+    }
+    *out = r->in + r->in_len;
+    return CLASP_IN_BUF_SIZE - r->in_len;
+}
+
+void clasp_rec_in_commit(clasp_record *r, size_t n)
+{
+    r->in_len += n;
+    if (r->in_len > r->in_high) {
+        r->in_high = r->in_len;
+    }
+}
+
+void clasp_rec_release_idle(clasp_record *r)
+{
+    if (r->in_len == 0 && !r->rec_open) {
+        free_in(r);
+    }
+    if (r->out.len == 0) {
+        clasp_wr_release(&r->out);
+    }
+}
+
+void clasp_rec_cleanup(clasp_record *r)
+{
+    free_in(r);
     clasp_wr_cleanup(&r->out);
     dir_cleanup(&r->rd);
     dir_cleanup(&r->wr);
@@ -382,6 +419,10 @@ int clasp_rec_write(clasp_record *r, uint8_t type, const uint8_t *data, size_t l
 
 size_t clasp_rec_out_pending(const clasp_record *r, const uint8_t **out)
 {
+    if (r->out.buf == NULL) {
+        *out = NULL;
+        return 0;
+    }
     *out = r->out.buf + r->out_off;
     return r->out.len - r->out_off;
 }

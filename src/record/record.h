@@ -48,8 +48,9 @@ typedef struct {
 
 typedef struct {
     /* Input: raw bytes from the peer, a record at the front. */
-    uint8_t *in;
+    uint8_t *in;      /* CLASP_IN_BUF_SIZE bytes, or NULL while released */
     size_t in_len;
+    size_t in_high;   /* most bytes held since allocation (what to wipe) */
     /* Plaintext of the front record once opened (a view into in). */
     uint8_t rec_type;
     const uint8_t *rec_data;
@@ -73,6 +74,14 @@ typedef enum {
 
 int clasp_rec_init(clasp_record *r);
 void clasp_rec_cleanup(clasp_record *r);
+
+/* Free space for bytes from the peer, allocating the input buffer if it
+ * was released; 0 (and *out NULL) when allocation fails or it is full. */
+size_t clasp_rec_in_space(clasp_record *r, uint8_t **out);
+void clasp_rec_in_commit(clasp_record *r, size_t n);
+/* Frees the input buffer when it holds nothing (wiped first) and the
+ * output buffer when all was flushed; both come back when needed. */
+void clasp_rec_release_idle(clasp_record *r);
 
 /* Opens the front record (decrypting in place when keys are on).  A
  * record already open is returned again. */

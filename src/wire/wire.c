@@ -165,6 +165,16 @@ void clasp_wr_cleanup(clasp_writer *w)
     memset(w, 0, sizeof(*w));
 }
 
+void clasp_wr_release(clasp_writer *w)
+{
+    if (!w->growable || w->len != 0 || w->buf == NULL) {
+        return;
+    }
+    OPENSSL_clear_free(w->buf, w->cap);
+    w->buf = NULL;
+    w->cap = 0;
+}
+
 int clasp_wr_ok(const clasp_writer *w)
 {
     return !w->failed;
@@ -210,6 +220,10 @@ int clasp_wr_space(clasp_writer *w, uint8_t **out, size_t len)
 {
     if (!reserve(w, len)) {
         return 0;
+    }
+    if (w->buf == NULL) { /* released and nothing asked for */
+        *out = NULL;
+        return 1;
     }
     *out = w->buf + w->len;
     w->len += len;

@@ -54,6 +54,9 @@ void clasp_wr_init_fixed(clasp_writer *w, uint8_t *buf, size_t cap);
 int clasp_wr_init_growable(clasp_writer *w, size_t initial, size_t max);
 /* Frees a growable writer's buffer (wiped first). */
 void clasp_wr_cleanup(clasp_writer *w);
+/* Frees an empty growable writer's buffer; the writer stays usable and
+ * allocates again on the next write. */
+void clasp_wr_release(clasp_writer *w);
 int clasp_wr_ok(const clasp_writer *w);
 int clasp_wr_u8(clasp_writer *w, uint8_t v);
 int clasp_wr_u16(clasp_writer *w, uint16_t v);

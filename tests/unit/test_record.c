@@ -61,11 +61,14 @@ static size_t carry(link_t *l, size_t n)
     if (n > avail) {
         n = avail;
     }
-    if (n > CLASP_IN_BUF_SIZE - l->rx.in_len) {
-        n = CLASP_IN_BUF_SIZE - l->rx.in_len;
+    uint8_t *in;
+    size_t space = clasp_rec_in_space(&l->rx, &in);
+
+    if (n > space) {
+        n = space;
     }
-    memcpy(l->rx.in + l->rx.in_len, out, n);
-    l->rx.in_len += n;
+    memcpy(in, out, n);
+    clasp_rec_in_commit(&l->rx, n);
     clasp_rec_out_consume(&l->tx, n);
     return n;
 }
@@ -73,8 +76,11 @@ static size_t carry(link_t *l, size_t n)
 /* Puts raw bytes straight into the receiver's input. */
 static void inject(link_t *l, const uint8_t *data, size_t len)
 {
-    memcpy(l->rx.in + l->rx.in_len, data, len);
-    l->rx.in_len += len;
+    uint8_t *in;
+
+    assert_true(clasp_rec_in_space(&l->rx, &in) >= len);
+    memcpy(in, data, len);
+    clasp_rec_in_commit(&l->rx, len);
 }
 
 static void expect_error(link_t *l, int alert)
@@ -236,6 +242,32 @@ static void test_protected_record_with_wrong_outer_type_is_unexpected(void **sta
     link_free(&l);
 }
 
+static void test_idle_buffers_are_released_and_come_back(void **state)
+{
+    link_t l;
+    int alert;
+    int reason;
+
+    (void)state;
+    link_init(&l, 1);
+    assert_true(clasp_rec_write(&l.tx, CLASP_RT_APPLICATION_DATA, (const uint8_t *)"one", 3));
+    carry(&l, 1 << 20);
+    clasp_rec_release_idle(&l.tx); /* flushed: the output buffer goes */
+    assert_null(l.tx.out.buf);
+    clasp_rec_release_idle(&l.rx); /* a record waits: the input stays */
+    assert_non_null(l.rx.in);
+    assert_int_equal(clasp_rec_read(&l.rx, &alert, &reason), CLASP_REC_OK);
+    clasp_rec_drop(&l.rx);
+    clasp_rec_release_idle(&l.rx);
+    assert_null(l.rx.in);
+    /* both come back, and the stream goes on where it was */
+    assert_true(clasp_rec_write(&l.tx, CLASP_RT_APPLICATION_DATA, (const uint8_t *)"two", 3));
+    carry(&l, 1 << 20);
+    assert_int_equal(clasp_rec_read(&l.rx, &alert, &reason), CLASP_REC_OK);
+    assert_memory_equal(l.rx.rec_data, "two", 3);
+    link_free(&l);
+}
+
 static void test_incomplete_record_waits(void **state)
 {
     link_t l;
@@ -265,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_ciphertext_over_limit_is_record_overflow),
         cmocka_unit_test(test_protected_record_with_wrong_outer_type_is_unexpected),
         cmocka_unit_test(test_incomplete_record_waits),
+        cmocka_unit_test(test_idle_buffers_are_released_and_come_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -347,9 +347,11 @@ static size_t ref_seal(const rec_suite *s, const uint8_t *key, const uint8_t *iv
 
 static void feed(clasp_record *r, const uint8_t *data, size_t len)
 {
-    assert_true(r->in_len + len <= CLASP_IN_BUF_SIZE);
-    memcpy(r->in + r->in_len, data, len);
-    r->in_len += len;
+    uint8_t *in;
+
+    assert_true(clasp_rec_in_space(r, &in) >= len);
+    memcpy(in, data, len);
+    clasp_rec_in_commit(r, len);
 }
 
 static void set_keys(const rec_suite *s, clasp_record *w, clasp_record *r, uint8_t *key,
