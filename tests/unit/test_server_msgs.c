@@ -417,7 +417,7 @@ static void test_valid_client_hello(void **state)
     assert_int_equal(clasp_conn_group(s), X25519);
     assert_int_equal(clasp_conn_own_sigalg(s), CLASP_SIG_ECDSA_SECP256R1_SHA256);
     assert_int_equal(k.lines, 2); /* handshake secrets only: no app key yet */
-    /* ServerHello record, then the compatibility CCS (Appendix D.4). */
+    /* ServerHello record, then the compatibility CCS (RFC 9846 Appendix E.4). */
     n = clasp_conn_out_pending(s, &out);
     assert_true(n > 100);
     assert_int_equal(out[0], CLASP_RT_HANDSHAKE);
