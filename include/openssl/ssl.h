@@ -189,7 +189,7 @@ SKM_DEFINE_STACK_OF_INTERNAL(SSL_CIPHER, const SSL_CIPHER, SSL_CIPHER)
 #define SSL_VERIFY_POST_HANDSHAKE 0x08
 
 /* SSL_key_update() types: the KeyUpdate request_update field
- * (RFC 9846 §4.6.3); NONE (-1) means "no update pending". */
+ * (RFC 9846 §4.7.3); NONE (-1) means "no update pending". */
 #define SSL_KEY_UPDATE_NONE -1
 #define SSL_KEY_UPDATE_NOT_REQUESTED 0
 #define SSL_KEY_UPDATE_REQUESTED 1
@@ -721,7 +721,7 @@ typedef enum {
 #define SSL_get0_chain_cert_store(s, st) \
     SSL_ctrl(s, SSL_CTRL_GET_CHAIN_CERT_STORE, 0, (char *)(st))
 
-/* Key-exchange groups (RFC 9846 §4.2.7) */
+/* Key-exchange groups (RFC 9846 §4.3.7) */
 #define SSL_get1_groups(s, glist) \
     SSL_ctrl(s, SSL_CTRL_GET_GROUPS, 0, (int *)(glist))
 #define SSL_CTX_set1_groups(ctx, glist, glistlen) \
@@ -744,7 +744,7 @@ typedef enum {
 #define SSL_set1_curves_list SSL_set1_groups_list
 #define SSL_get_shared_curve SSL_get_shared_group
 
-/* Signature algorithms (RFC 9846 §4.2.3) */
+/* Signature algorithms (RFC 9846 §4.3.3) */
 #define SSL_CTX_set1_sigalgs(ctx, slist, slistlen) \
     SSL_CTX_ctrl(ctx, SSL_CTRL_SET_SIGALGS, slistlen, (int *)(slist))
 #define SSL_CTX_set1_sigalgs_list(ctx, s) \
@@ -1096,7 +1096,7 @@ int SSL_get_ex_data_X509_STORE_CTX_idx(void);
 void SSL_CTX_set_post_handshake_auth(SSL_CTX *ctx, int val);
 void SSL_set_post_handshake_auth(SSL *s, int val);
 
-/* ---- Client authentication: acceptable CA names (RFC 9846 §4.2.4) ------- */
+/* ---- Client authentication: acceptable CA names (RFC 9846 §4.3.4) ------- */
 STACK_OF(X509_NAME) *SSL_load_client_CA_file(const char *file);
 void SSL_CTX_set_client_CA_list(SSL_CTX *ctx, STACK_OF(X509_NAME) *name_list);
 STACK_OF(X509_NAME) *SSL_CTX_get_client_CA_list(const SSL_CTX *s);
