@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "crypto/crypto.h"
+#include "ext/ext.h"
 #include "engine.h"
 #include "hs/keysched.h"
 #include "hs/tls12.h"
@@ -228,6 +229,10 @@ int clasp_sigalg_ok_for_tls13(uint16_t scheme);
 /* Picks our signature scheme for key among the peer's list; 0 if none. */
 uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
                            size_t num_peer);
+
+/* RFC 7301 §3.1: the server's ALPN answer names exactly one protocol, one
+ * the client offered; sets conn->alpn.  Returns 1, or 0 after FATAL. */
+int clasp_read_selected_alpn(clasp_conn *conn, const clasp_exts *exts);
 
 /* ---- signatures over the transcript (src/hs/verify.c) ---------------------- */
 /* Signs the CertificateVerify content (RFC 9846 §4.5.2). */

@@ -1,4 +1,7 @@
 /* Negotiation tables and pure choice functions (DESIGN.md principle 11). */
+#include <string.h>
+
+#include "ext/ext.h"
 #include "hs/conn.h"
 
 static const clasp_suite_info suites13[] = {
@@ -81,4 +84,30 @@ uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t
         }
     }
     return 0;
+}
+
+int clasp_read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
+{
+    clasp_reader r = exts->body[CLASP_X_ALPN];
+    clasp_reader list;
+    clasp_reader name;
+    clasp_reader ours;
+    clasp_reader proto;
+
+    if (!exts->present[CLASP_X_ALPN]) {
+        return 1;
+    }
+    if (!clasp_rd_u16_prefixed(&r, &list) || !clasp_rd_done(&r) ||
+        !clasp_rd_u8_prefixed(&list, &name) || !clasp_rd_done(&list) || name.len == 0) {
+        return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+    }
+    clasp_rd_init(&ours, conn->cfg.alpn, conn->cfg.alpn_len);
+    while (clasp_rd_u8_prefixed(&ours, &proto)) {
+        if (proto.len == name.len && memcmp(proto.ptr, name.ptr, name.len) == 0) {
+            conn->alpn_len = name.len;
+            memcpy(conn->alpn, name.ptr, name.len);
+            return 1;
+        }
+    }
+    return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
 }

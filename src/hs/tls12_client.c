@@ -132,33 +132,6 @@ static int read_extended_master_secret(clasp_conn *conn, const clasp_exts *x)
     return 1;
 }
 
-/* RFC 7301 §3.1: exactly one protocol, one we offered. */
-static int read_selected_alpn(clasp_conn *conn, const clasp_exts *x)
-{
-    clasp_reader r = x->body[CLASP_X_ALPN];
-    clasp_reader list;
-    clasp_reader name;
-    clasp_reader ours;
-    clasp_reader proto;
-
-    if (!x->present[CLASP_X_ALPN]) {
-        return 1;
-    }
-    if (!clasp_rd_u16_prefixed(&r, &list) || !clasp_rd_done(&r) ||
-        !clasp_rd_u8_prefixed(&list, &name) || !clasp_rd_done(&list) || name.len == 0) {
-        return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
-    }
-    clasp_rd_init(&ours, conn->cfg.alpn, conn->cfg.alpn_len);
-    while (clasp_rd_u8_prefixed(&ours, &proto)) {
-        if (proto.len == name.len && memcmp(proto.ptr, name.ptr, name.len) == 0) {
-            conn->alpn_len = name.len;
-            memcpy(conn->alpn, name.ptr, name.len);
-            return 1;
-        }
-    }
-    return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
-}
-
 /* The ServerHello's extensions, by the table's TLS 1.2 rules (only what we
  * offered, each where RFC allows it). */
 static int read_extensions(clasp_conn *conn, const clasp_server_hello *sh)
@@ -183,7 +156,7 @@ static int read_extensions(clasp_conn *conn, const clasp_server_hello *sh)
         return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_TLS_INVALID_ECPOINTFORMAT_LIST);
     }
     return read_renegotiation_info(conn, &x) && read_extended_master_secret(conn, &x) &&
-           read_selected_alpn(conn, &x);
+           clasp_read_selected_alpn(conn, &x);
 }
 
 static clasp_hs_status do_read_server_hello(clasp_conn *conn)

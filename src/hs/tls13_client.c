@@ -594,38 +594,6 @@ static clasp_hs_status do_read_server_hello(clasp_conn *conn)
 
 /* ---- EncryptedExtensions ------------------------------------------------------ */
 
-/* RFC 7301 §3.1: exactly one protocol, one we offered. */
-static int read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
-{
-    clasp_reader r = exts->body[CLASP_X_ALPN];
-    clasp_reader list;
-    clasp_reader name;
-    clasp_reader ours;
-
-    if (!exts->present[CLASP_X_ALPN]) {
-        return 1;
-    }
-    if (!clasp_rd_u16_prefixed(&r, &list) || !clasp_rd_done(&r) ||
-        !clasp_rd_u8_prefixed(&list, &name) || !clasp_rd_done(&list) || name.len == 0) {
-        FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
-        return 0;
-    }
-    clasp_rd_init(&ours, conn->cfg.alpn, conn->cfg.alpn_len);
-    while (!clasp_rd_done(&ours)) {
-        clasp_reader proto;
-        if (!clasp_rd_u8_prefixed(&ours, &proto)) {
-            break;
-        }
-        if (proto.len == name.len && memcmp(proto.ptr, name.ptr, name.len) == 0) {
-            conn->alpn_len = name.len;
-            memcpy(conn->alpn, name.ptr, name.len);
-            return 1;
-        }
-    }
-    FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
-    return 0;
-}
-
 static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
 {
     clasp_reader body;
@@ -650,7 +618,7 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
     if (exts.present[CLASP_X_SERVER_NAME] && exts.body[CLASP_X_SERVER_NAME].len != 0) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
     }
-    if (!read_selected_alpn(conn, &exts) || !clasp_hs_consume(conn)) {
+    if (!clasp_read_selected_alpn(conn, &exts) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
     clasp_hs_set_state(conn, CST_READ_CERTIFICATE, "TLSv1.3 read encrypted extensions",
