@@ -31,6 +31,11 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#if defined(__has_include)
+#if __has_include(<openssl/clasp.h>)
+#include <openssl/clasp.h> /* Clasp's own additions, when built against Clasp */
+#endif
+#endif
 
 /* Options both tools understand, spelled as in openssl s_client/s_server. */
 struct tool_opts {
@@ -50,6 +55,7 @@ struct tool_opts {
     int quiet;                 /* -quiet: no summary, only errors */
     int brief;                 /* -brief: the summary only */
     int msg;                   /* -msg: trace handshake messages */
+    int require_extms;         /* -require_extms (Clasp only): RFC 7627 required */
 };
 
 /* The keylog file is process-wide: the callback has no user argument. */
@@ -238,6 +244,8 @@ static inline int tool_parse_common(struct tool_opts *o, int argc, char **argv, 
         o->brief = 1;
     } else if (strcmp(opt, "-msg") == 0) {
         o->msg = 1;
+    } else if (strcmp(opt, "-require_extms") == 0) {
+        o->require_extms = 1;
     } else {
         return 0;
     }
@@ -259,6 +267,7 @@ static const char tool_common_usage[] =
     " -sigalgs list         signature algorithms\n"
     " -keylogfile file      append NSS key log lines (for Wireshark)\n"
     " -msg                  trace handshake messages on stderr\n"
+    " -require_extms        TLS 1.2: refuse a peer without extended master secret (Clasp only)\n"
     " -brief                print only the connection summary\n"
     " -quiet                print no summary, only errors\n";
 
@@ -364,6 +373,13 @@ static inline int tool_configure_algorithms(SSL_CTX *ctx, const struct tool_opts
     }
     if (o->sigalgs != NULL && !SSL_CTX_set1_sigalgs_list(ctx, o->sigalgs)) {
         return tool_setup_error("bad -sigalgs", o->sigalgs);
+    }
+    if (o->require_extms) {
+#ifdef SSL_CTRL_CLASP_REQUIRE_EXTMS
+        SSL_CTX_clasp_require_extms(ctx, 1);
+#else
+        return tool_setup_error("-require_extms needs Clasp (openssl/clasp.h)", NULL);
+#endif
     }
     return 1;
 }

@@ -79,6 +79,10 @@ static long prefs_ctrl(clasp_prefs *p, const SSL_METHOD *m, int cmd, long larg, 
         return larg >= 512 && larg <= 16384;
     case SSL_CTRL_SET_MAX_PIPELINES:
         return larg >= 1 && larg <= SSL_MAX_PIPELINES;
+    case SSL_CTRL_CLASP_REQUIRE_EXTMS:
+        old = p->require_extms;
+        p->require_extms = larg != 0;
+        return old;
     case SSL_CTRL_SET_MIN_PROTO_VERSION:
         return set_version(m, &p->min_version, larg, 0);
     case SSL_CTRL_SET_MAX_PROTO_VERSION:

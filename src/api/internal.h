@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/clasp.h>
 #include <openssl/ssl.h>
 
 #include "engine.h"
@@ -118,6 +119,7 @@ typedef struct {
     size_t num_tickets;
     int read_ahead;
     int pha;
+    int require_extms; /* SSL_CTX_clasp_require_extms (openssl/clasp.h) */
     uint8_t sid_ctx[SSL_MAX_SID_CTX_LENGTH];
     size_t sid_ctx_len;
     clasp_msg_cb msg_cb;

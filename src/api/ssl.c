@@ -552,6 +552,7 @@ int clasp_build_config(SSL *s)
         c->sni = s->hostname;
     }
     c->middlebox_compat = (s->p.options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
+    c->require_ems = s->p.require_extms;
     c->server_prefer_own_suites = (s->p.options & SSL_OP_CIPHER_SERVER_PREFERENCE) != 0;
     c->max_cert_list = s->p.max_cert_list > 0 ? (size_t)s->p.max_cert_list : 0;
     c->observer.arg = s;

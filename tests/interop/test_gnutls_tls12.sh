@@ -185,6 +185,18 @@ expect_good_to_gnutls
 expect_not_in "$SRV_LOG" 'Options: .*extended master secret'
 case_end
 
+to_gnutls "-require_extms refuses a server without extended master secret" \
+    --priority "$TLS12:%NO_SESSION_HASH" -- -require_extms
+expect_rc clasp-client "$CLI_RC" nonzero
+expect_in "$CLI_ERR" 'inconsistent extms'
+expect_not_in "$CLI_ERR" '^Protocol version'
+case_end
+
+to_gnutls "-require_extms with a server that uses it" -- -require_extms
+expect_good_to_gnutls
+expect_ems "$SRV_LOG"
+case_end
+
 to_gnutls "client certificate required and verified" -r --verify-client-cert \
     --x509cafile "$C/ca.pem" -- -cert "$C/client.pem" -key "$C/client.key" -msg
 expect_good_to_gnutls
