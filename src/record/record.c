@@ -37,20 +37,45 @@ static void free_in(clasp_record *r)
         OPENSSL_free(r->in);
     }
     r->in = NULL;
+    r->in_cap = 0;
     r->in_high = 0;
+}
+
+/* Handshake records are small: the input buffer starts small and grows
+ * to the largest record (CLASP_IN_BUF_SIZE) only when a header announces
+ * one that does not fit.  No record is open then, so nothing points into
+ * the buffer.  Returns 1, or 0 on allocation failure. */
+static int grow_in(clasp_record *r, size_t need)
+{
+    uint8_t *p;
+
+    if (need <= r->in_cap) {
+        return 1;
+    }
+    p = OPENSSL_malloc(CLASP_IN_BUF_SIZE);
+    if (p == NULL) {
+        return 0;
+    }
+    memcpy(p, r->in, r->in_len);
+    OPENSSL_cleanse(r->in, r->in_high);
+    OPENSSL_free(r->in);
+    r->in = p;
+    r->in_cap = CLASP_IN_BUF_SIZE;
+    return 1;
 }
 
 size_t clasp_rec_in_space(clasp_record *r, uint8_t **out)
 {
     if (r->in == NULL) {
-        r->in = OPENSSL_malloc(CLASP_IN_BUF_SIZE);
+        r->in = OPENSSL_malloc(CLASP_IN_BUF_INITIAL);
         if (r->in == NULL) {
             *out = NULL;
             return 0;
         }
+        r->in_cap = CLASP_IN_BUF_INITIAL;
     }
     *out = r->in + r->in_len;
-    return CLASP_IN_BUF_SIZE - r->in_len;
+    return r->in_cap - r->in_len;
 }
 
 void clasp_rec_in_commit(clasp_record *r, size_t n)
@@ -289,6 +314,9 @@ clasp_rec_result clasp_rec_read(clasp_record *r, int *alert, int *reason)
         return rec_fail(alert, reason, SSL_AD_RECORD_OVERFLOW, SSL_R_PACKET_LENGTH_TOO_LONG);
     }
     if (r->in_len < CLASP_RECORD_HEADER_LEN + (size_t)h.len) {
+        if (!grow_in(r, CLASP_RECORD_HEADER_LEN + (size_t)h.len)) {
+            return rec_fail(alert, reason, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
+        }
         return CLASP_REC_NEED_MORE;
     }
     r->rec_total = CLASP_RECORD_HEADER_LEN + h.len;

@@ -26,6 +26,9 @@
 #define CLASP_MAX_CIPHERTEXT (CLASP_MAX_PLAINTEXT + 256) /* RFC 9846 §5.2 */
 #define CLASP_RECORD_HEADER_LEN 5
 #define CLASP_IN_BUF_SIZE (CLASP_RECORD_HEADER_LEN + CLASP_MAX_CIPHERTEXT)
+/* The input buffer's first size; it grows to CLASP_IN_BUF_SIZE for a
+ * record that does not fit. */
+#define CLASP_IN_BUF_INITIAL 4096
 
 /* How a direction's records are protected. */
 typedef enum {
@@ -48,7 +51,8 @@ typedef struct {
 
 typedef struct {
     /* Input: raw bytes from the peer, a record at the front. */
-    uint8_t *in;      /* CLASP_IN_BUF_SIZE bytes, or NULL while released */
+    uint8_t *in;      /* in_cap bytes, or NULL while released */
+    size_t in_cap;    /* CLASP_IN_BUF_INITIAL, then CLASP_IN_BUF_SIZE */
     size_t in_len;
     size_t in_high;   /* most bytes held since allocation (what to wipe) */
     /* Plaintext of the front record once opened (a view into in). */

@@ -260,6 +260,11 @@ static void test_idle_buffers_are_released_and_come_back(void **state)
     clasp_rec_drop(&l.rx);
     clasp_rec_release_idle(&l.rx);
     assert_null(l.rx.in);
+    {
+        uint8_t *in;
+        /* it comes back small: handshake records are */
+        assert_int_equal(clasp_rec_in_space(&l.rx, &in), CLASP_IN_BUF_INITIAL);
+    }
     /* both come back, and the stream goes on where it was */
     assert_true(clasp_rec_write(&l.tx, CLASP_RT_APPLICATION_DATA, (const uint8_t *)"two", 3));
     carry(&l, 1 << 20);
