@@ -22,6 +22,34 @@
 
 typedef struct clasp_conn clasp_conn;
 
+/* ---- TLS 1.3 tickets and resumption (RFC 9846 §4.7.1, §4.3.11) ----------- */
+/* Server: the key that seals stateless tickets with AES-256-GCM; the name
+ * tells our tickets from others.  Owned (and wiped) by the SSL_CTX. */
+#define CLASP_TICKET_KEY_NAME_LEN 16
+#define CLASP_TICKET_KEY_LEN 32
+typedef struct {
+    uint8_t name[CLASP_TICKET_KEY_NAME_LEN];
+    uint8_t key[CLASP_TICKET_KEY_LEN];
+} clasp_ticket_key;
+
+/* Client: one ticket received, what a later connection needs to offer it.
+ * The facade keeps it in an SSL_SESSION; ticket is owned (OPENSSL_free via
+ * clasp_ticket_cleanup(), which also wipes the PSK). */
+typedef struct {
+    uint16_t suite;            /* the suite of the connection that got it */
+    uint8_t psk[CLASP_MAX_HASH_LEN]; /* HKDF-Expand-Label(res_master, "resumption", nonce) */
+    size_t psk_len;
+    uint32_t lifetime;         /* seconds */
+    uint32_t age_add;
+    uint32_t max_early_data;   /* early_data extension (0-RTT is not used) */
+    uint64_t received_ms;      /* the facade's clock when it arrived */
+    uint8_t *ticket;
+    size_t ticket_len;
+} clasp_ticket;
+void clasp_ticket_cleanup(clasp_ticket *t);
+/* Deep copy (the ticket bytes duplicated).  Returns 1, or 0 (allocation). */
+int clasp_ticket_copy(clasp_ticket *dst, const clasp_ticket *src);
+
 /* Notifications from the engine (keylog lines, message trace, state
  * changes).  They only report; they cannot change the engine's course.
  * Any member may be NULL. */
@@ -79,6 +107,16 @@ typedef struct {
     int send_fallback_scsv; /* client: TLS_FALLBACK_SCSV (RFC 7507) */
     int require_ems;        /* refuse a peer without extended_master_secret
                              * (RFC 7627 §5.2); no OpenSSL option sets it */
+    /* TLS 1.3 tickets and resumption.  The engine has no clock: now_ms is
+     * the facade's wall clock in milliseconds when the config was built. */
+    uint64_t now_ms;
+    const clasp_ticket_key *ticket_key; /* server: NULL: tickets neither issued
+                                         * nor accepted */
+    size_t num_tickets;        /* server: NewSessionTickets after the handshake */
+    uint32_t ticket_lifetime;  /* server: seconds (at most 604800, §4.7.1) */
+    int want_tickets;          /* client: stop at CLASP_WAIT_TICKET for each
+                                * ticket (0: tickets are parsed and dropped) */
+    const clasp_ticket *resume; /* client: the ticket to offer, or NULL */
 } clasp_config;
 
 /* Returns a new connection in its initial state, or NULL (allocation).
@@ -126,6 +164,8 @@ typedef enum {
     CLASP_WAIT_HANDSHAKE_DONE, /* the handshake just completed; records after it wait
                                   for the next call (as OpenSSL: SSL_do_handshake
                                   returns 1 and SSL_read meets them) */
+    CLASP_WAIT_TICKET,      /* client (want_tickets): a ticket arrived; call
+                               clasp_conn_take_ticket() */
 } clasp_wait;
 
 /* Processes buffered input as far as it goes, and says what it waits for.
@@ -155,6 +195,10 @@ STACK_OF(X509) *clasp_conn_peer_chain(const clasp_conn *conn);
  * with alert (e.g. bad_certificate, unknown_ca, certificate_expired) and
  * reason SSL_R_CERTIFICATE_VERIFY_FAILED. */
 void clasp_conn_verify_done(clasp_conn *conn, int ok, int alert);
+
+/* Answers CLASP_WAIT_TICKET: moves the ticket into *out (received_ms is
+ * left 0 for the facade to set).  Returns 1, or 0 when none waits. */
+int clasp_conn_take_ticket(clasp_conn *conn, clasp_ticket *out);
 
 /* ---- application data --------------------------------------------------- */
 /* Copies up to len plaintext bytes out (peek: without consuming).  Returns
@@ -194,6 +238,8 @@ uint16_t clasp_conn_peer_sigalg(const clasp_conn *conn);
 uint16_t clasp_conn_own_sigalg(const clasp_conn *conn);
 const uint8_t *clasp_conn_alpn(const clasp_conn *conn, size_t *len);
 int clasp_conn_did_hrr(const clasp_conn *conn);
+/* 1 when the handshake was a resumption (a ticket's PSK with (EC)DHE). */
+int clasp_conn_resumed(const clasp_conn *conn);
 /* The peer's ephemeral key share as an EVP_PKEY (caller frees), or NULL. */
 EVP_PKEY *clasp_conn_peer_tmp_key(const clasp_conn *conn);
 const uint8_t *clasp_conn_client_random(const clasp_conn *conn);

@@ -49,6 +49,12 @@ typedef struct clasp_hash_ctx clasp_hash_ctx;
 clasp_hash_ctx *clasp_hash_ctx_new(const clasp_crypto *c, clasp_hash_id h);
 int clasp_hash_ctx_update(clasp_hash_ctx *ctx, const uint8_t *data, size_t len);
 int clasp_hash_ctx_peek(const clasp_hash_ctx *ctx, uint8_t *out);
+/* The digest of everything so far followed by the num_parts pieces, without
+ * changing the hash (a PSK binder's partial ClientHello, RFC 9846
+ * §4.3.11.2).  The pieces are given as clasp_bytes (declared below). */
+struct clasp_bytes_st;
+int clasp_hash_ctx_peek_extra(const clasp_hash_ctx *ctx, const struct clasp_bytes_st *parts,
+                              size_t num_parts, uint8_t *out);
 void clasp_hash_ctx_free(clasp_hash_ctx *ctx);
 
 /* ---- HMAC and HKDF (RFC 5869; HKDF-Expand-Label is RFC 9846 §7.1) ------------ */
@@ -74,7 +80,7 @@ int clasp_hkdf_expand_label_bytes(const clasp_crypto *c, clasp_hash_id h, const 
 
 /* ---- the TLS 1.2 PRF (RFC 5246 §5) -------------------------------------------------- */
 /* A byte string given as pointer and length (a piece of a PRF seed). */
-typedef struct {
+typedef struct clasp_bytes_st {
     const uint8_t *ptr;
     size_t len;
 } clasp_bytes;

@@ -86,6 +86,20 @@ int clasp_hash_ctx_peek(const clasp_hash_ctx *hc, uint8_t *out)
            EVP_DigestFinal_ex(hc->scratch, out, NULL) == 1;
 }
 
+int clasp_hash_ctx_peek_extra(const clasp_hash_ctx *hc, const clasp_bytes *parts,
+                              size_t num_parts, uint8_t *out)
+{
+    if (EVP_MD_CTX_copy_ex(hc->scratch, hc->ctx) != 1) {
+        return 0;
+    }
+    for (size_t i = 0; i < num_parts; i++) {
+        if (parts[i].len > 0 && EVP_DigestUpdate(hc->scratch, parts[i].ptr, parts[i].len) != 1) {
+            return 0;
+        }
+    }
+    return EVP_DigestFinal_ex(hc->scratch, out, NULL) == 1;
+}
+
 void clasp_hash_ctx_free(clasp_hash_ctx *hc)
 {
     if (hc == NULL) {

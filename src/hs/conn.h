@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "hs/keysched.h"
 #include "hs/tls12.h"
+#include "msg/msg.h"
 #include "record/record.h"
 #include "util/err.h"
 #include "wire/wire.h"
@@ -67,7 +68,14 @@ typedef struct {
     int cert;
     int cert_verify;
     int finished;
+    int psk; /* TLS 1.3 resumption: the peer proved the PSK (server: the
+              * binder; client: the server accepted the PSK we bound, and
+              * its Finished will prove it knows the key) */
 } clasp_verified;
+
+/* 1 when the peer authenticated: certificate and CertificateVerify, or a
+ * resumption PSK (principle 8). */
+#define CLASP_PEER_AUTHENTICATED(v) (((v)->cert && (v)->cert_verify) || (v)->psk)
 
 /* Handshake-only state, freed when the handshake ends (principle 10). */
 typedef struct {
@@ -102,6 +110,12 @@ typedef struct {
     uint8_t peer_share[CLASP_MAX_KEX_PUB_LEN];
     size_t peer_share_len;
     clasp_tls12_hs t12;       /* TLS 1.2 only */
+    /* TLS 1.3 resumption (RFC 9846 §4.3.11). */
+    int psk_offered;          /* client: pre_shared_key sent in this ClientHello */
+    int psk_selected;         /* the PSK is used for this handshake */
+    uint16_t psk_identity;    /* server: its index in the offer */
+    uint8_t psk[CLASP_MAX_HASH_LEN];
+    size_t psk_len;
     /* The message being built. */
     clasp_writer msg;
 } clasp_hs;
@@ -138,6 +152,14 @@ struct clasp_conn {
     STACK_OF(X509) *peer_chain;
     EVP_PKEY *peer_tmp_key;
     int did_hrr;
+    int resumed;      /* TLS 1.3: the handshake used a ticket's PSK */
+    /* Tickets (RFC 9846 §4.7.1): the resumption master secret (wiped on
+     * free), the server's nonce counter, the client's ticket waiting for
+     * clasp_conn_take_ticket(). */
+    uint8_t resumption_secret[CLASP_MAX_HASH_LEN];
+    uint64_t tickets_sent;
+    clasp_ticket ticket;
+    int have_ticket;
     /* Traffic secrets kept for KeyUpdate and exporters (wiped on free). */
     uint8_t read_secret[CLASP_MAX_HASH_LEN];
     uint8_t write_secret[CLASP_MAX_HASH_LEN];
@@ -203,6 +225,11 @@ int clasp_transcript_add(clasp_transcript *t, const uint8_t *msg, size_t len);
 int clasp_transcript_set_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h);
 /* The current hash (hash_len bytes). */
 int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out);
+/* The hash (with h, which must be the transcript's once it hashes) of the
+ * messages so far followed by the pieces, the transcript unchanged. */
+int clasp_transcript_hash_extra(const clasp_transcript *t, const clasp_crypto *c,
+                                clasp_hash_id h, const clasp_bytes *parts, size_t num_parts,
+                                uint8_t *out);
 /* RFC 9846 §4.1: replaces ClientHello1 by message_hash(Hash(CH1)). */
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c);
 
@@ -261,6 +288,35 @@ int clasp_auth_send_cert_verify(clasp_conn *conn, EVP_PKEY *key, uint16_t scheme
                                 int we_are_server);
 /* Computes (into conn->finished_sent) and sends our Finished. */
 int clasp_auth_send_finished(clasp_conn *conn, const uint8_t *base_key);
+
+/* ---- TLS 1.3 tickets and PSK resumption (src/hs/tls13_psk.c) -------------- */
+/* Each returns 1, or 0 after FATAL, unless it says otherwise. */
+/* Client: 1 when cfg.resume can be offered in this ClientHello (TLS 1.3
+ * offered, its suite known and configured, not expired; after a
+ * HelloRetryRequest, the chosen suite has the ticket's hash). */
+int clasp_psk_client_can_offer(const clasp_conn *conn);
+/* Client: psk_key_exchange_modes (psk_dhe_ke) and pre_shared_key with a
+ * zero binder; pre_shared_key must be the last extension written. */
+int clasp_psk_client_put_extensions(clasp_conn *conn, clasp_writer *w);
+/* Client: computes the binder over the truncated ClientHello in w (the
+ * whole message, its u24 length not yet patched) and writes it in place
+ * (RFC 9846 §4.3.11.2). */
+int clasp_psk_client_bind(clasp_conn *conn, clasp_writer *w);
+/* Client: the ServerHello's pre_shared_key (§4.3.11): selected_identity 0
+ * and a suite with the PSK's hash.  Sets hs->psk_selected. */
+int clasp_psk_client_read_selected(clasp_conn *conn, const clasp_exts *exts);
+/* Server: looks at the ClientHello's PSK offer (body: the whole message
+ * body, before parsing; exts: its extensions; suite/hash already chosen).
+ * A ticket we can use whose binder verifies sets hs->psk_selected; a bad
+ * binder is decrypt_error; anything else falls back to a full handshake. */
+int clasp_psk_server_select(clasp_conn *conn, const clasp_reader *body, const clasp_exts *exts);
+/* The resumption master secret from the transcript through the client
+ * Finished (RFC 9846 §7.1), into conn->resumption_secret. */
+int clasp_psk_derive_resumption(clasp_conn *conn);
+/* Server: sends cfg.num_tickets NewSessionTickets (RFC 9846 §4.7.1). */
+int clasp_psk_send_tickets(clasp_conn *conn);
+/* Client: a NewSessionTicket into conn->ticket (CLASP_WAIT_TICKET). */
+int clasp_psk_client_take_nst(clasp_conn *conn, const clasp_new_session_ticket *nst);
 
 /* ---- state machines ------------------------------------------------------- */
 clasp_hs_status clasp_tls13_client_step(clasp_conn *conn);

@@ -59,6 +59,7 @@ void clasp_conn_free(clasp_conn *conn)
     clasp_wr_cleanup(&conn->hsbuf);
     sk_X509_pop_free(conn->peer_chain, X509_free);
     EVP_PKEY_free(conn->peer_tmp_key);
+    clasp_ticket_cleanup(&conn->ticket);
     OPENSSL_clear_free(conn, sizeof(*conn));
 }
 

@@ -187,6 +187,11 @@ static int put_extensions(clasp_conn *conn, clasp_writer *w)
     if (offers13(conn) && !put_key_share(conn, w)) {
         return 0;
     }
+    /* RFC 9846 §4.3.11: pre_shared_key goes last. */
+    conn->hs->psk_offered = 0;
+    if (clasp_psk_client_can_offer(conn) && !clasp_psk_client_put_extensions(conn, w)) {
+        return 0;
+    }
     return clasp_wr_close(w, &exts);
 }
 
@@ -206,6 +211,9 @@ static size_t offered_list(const clasp_conn *conn, uint16_t *out)
     if (offers13(conn)) {
         out[n++] = CLASP_EXT_SUPPORTED_VERSIONS;
         out[n++] = CLASP_EXT_KEY_SHARE;
+    }
+    if (conn->hs->psk_offered) {
+        out[n++] = CLASP_EXT_PRE_SHARED_KEY;
     }
     if (offers12(conn)) {
         out[n++] = CLASP_EXT_EC_POINT_FORMATS;
@@ -273,6 +281,10 @@ static clasp_hs_status send_client_hello(clasp_conn *conn)
     clasp_wr_u8(w, 0); /* legacy_compression_methods: null only */
     if (!put_extensions(conn, w)) {
         return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
+    }
+    /* RFC 9846 §4.3.11.2: the binder covers the message as built. */
+    if (hs->psk_offered && !clasp_psk_client_bind(conn, w)) {
+        return CLASP_HS_FAIL;
     }
     if (!clasp_hs_send(conn, &mark)) {
         return CLASP_HS_FAIL;
@@ -507,8 +519,10 @@ static int derive_handshake_keys(clasp_conn *conn, const uint8_t *ecdhe, size_t 
     clasp_hs *hs = conn->hs;
     uint8_t th[CLASP_MAX_HASH_LEN];
 
+    /* RFC 9846 §7.1: the Early Secret from the PSK when resuming. */
     if (!clasp_transcript_hash(&hs->transcript, th) ||
-        !clasp_ks_init(&hs->ks, conn->cfg.crypto, conn->hash, NULL, 0) ||
+        !clasp_ks_init(&hs->ks, conn->cfg.crypto, conn->hash,
+                       hs->psk_selected ? hs->psk : NULL, hs->psk_selected ? hs->psk_len : 0) ||
         !clasp_ks_handshake(&hs->ks, conn->cfg.crypto, ecdhe, ecdhe_len, th,
                             hs->client_hs_secret, hs->server_hs_secret)) {
         FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
@@ -527,9 +541,11 @@ static clasp_hs_status process_server_hello(clasp_conn *conn, const clasp_server
     size_t ecdhe_len = 0;
     int ok;
 
-    if (!choose_suite(conn, sh->suite) || !read_server_share(conn, exts, ecdhe, &ecdhe_len)) {
+    if (!choose_suite(conn, sh->suite) || !clasp_psk_client_read_selected(conn, exts) ||
+        !read_server_share(conn, exts, ecdhe, &ecdhe_len)) {
         return CLASP_HS_FAIL;
     }
+    conn->resumed = conn->hs->psk_selected;
     memcpy(conn->server_random, sh->random, 32);
     conn->version = CLASP_TLS13;
     ok = clasp_hs_consume(conn) && derive_handshake_keys(conn, ecdhe, ecdhe_len);
@@ -621,8 +637,11 @@ static clasp_hs_status do_read_encrypted_extensions(clasp_conn *conn)
     if (!clasp_read_selected_alpn(conn, &exts) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn, CST_READ_CERTIFICATE, "TLSv1.3 read encrypted extensions",
-                       TLS_ST_CR_ENCRYPTED_EXTENSIONS);
+    /* RFC 9846 §2.2: a PSK handshake has no Certificate or
+     * CertificateVerify (and no CertificateRequest, §4.4.2). */
+    clasp_hs_set_state(conn,
+                       conn->hs->psk_selected ? CST_READ_FINISHED : CST_READ_CERTIFICATE,
+                       "TLSv1.3 read encrypted extensions", TLS_ST_CR_ENCRYPTED_EXTENSIONS);
     return CLASP_HS_CONTINUE;
 }
 
@@ -889,16 +908,19 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
     uint8_t client_ap[CLASP_MAX_HASH_LEN];
     int ok;
 
-    /* Principle 8: application keys only after all three verifications. */
-    if (!hs->verified.cert || !hs->verified.cert_verify || !hs->verified.finished) {
+    /* Principle 8: application keys only after the server authenticated
+     * (certificate and CertificateVerify, or the resumption PSK) and its
+     * Finished verified. */
+    if (!CLASP_PEER_AUTHENTICATED(&hs->verified) || !hs->verified.finished) {
         return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     if (!derive_application_keys(conn, client_ap)) {
         return CLASP_HS_FAIL;
     }
+    /* The resumption master secret covers our Finished (RFC 9846 §7.1). */
     ok = clasp_hs_send_ccs(conn) && send_client_auth(conn) &&
          clasp_auth_send_finished(conn, hs->client_hs_secret) &&
-         clasp_install_key(conn, client_ap, 1);
+         clasp_psk_derive_resumption(conn) && clasp_install_key(conn, client_ap, 1);
     OPENSSL_cleanse(client_ap, sizeof(client_ap));
     if (!ok) {
         return CLASP_HS_FAIL;

@@ -62,8 +62,8 @@ static clasp_hs_status read_key_update(clasp_conn *conn, clasp_reader *body)
     return CLASP_HS_CONTINUE;
 }
 
-/* Tickets are parsed for syntax and dropped: resumption is not offered
- * yet (docs/compat.md). */
+/* RFC 9846 §4.7.1: a ticket becomes a clasp_ticket the facade takes at
+ * CLASP_WAIT_TICKET; without want_tickets it is parsed and dropped. */
 static clasp_hs_status read_new_session_ticket(clasp_conn *conn, clasp_reader *body)
 {
     clasp_new_session_ticket nst;
@@ -75,7 +75,13 @@ static clasp_hs_status read_new_session_ticket(clasp_conn *conn, clasp_reader *b
     if (!clasp_nst_parse(body, &nst, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
-    return clasp_hs_consume(conn) ? CLASP_HS_CONTINUE : CLASP_HS_FAIL;
+    if (conn->cfg.want_tickets && !clasp_psk_client_take_nst(conn, &nst)) {
+        return CLASP_HS_FAIL;
+    }
+    if (!clasp_hs_consume(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    return conn->have_ticket ? CLASP_HS_WAIT : CLASP_HS_CONTINUE;
 }
 
 clasp_hs_status clasp_tls13_post_handshake(clasp_conn *conn)

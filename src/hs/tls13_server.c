@@ -3,10 +3,11 @@
  * the next state (DESIGN.md principle 2).  Each state peeks at a message,
  * checks its type, processes it and only then consumes it (principle 3).
  *
- * This is the full (EC)DHE + certificate handshake, with optional
- * certificate-based client authentication: no PSK / resumption, no 0-RTT.  A pre_shared_key or early_data
- * offer is checked for syntax rules and then ignored (RFC 9846 §4.3.10,
- * §4.3.11: a server may always decline them). */
+ * The full (EC)DHE + certificate handshake, with optional certificate-based
+ * client authentication, and resumption with a ticket's PSK and (EC)DHE
+ * (psk_dhe_ke; tls13_psk.c checks the offer), which skips Certificate and
+ * CertificateVerify.  No 0-RTT: an early_data offer is ignored (RFC 9846
+ * §4.3.10: a server may always decline it; our tickets never allow it). */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -473,6 +474,7 @@ static int process_client_hello(clasp_conn *conn, clasp_reader *body, int second
 {
     client_hello c;
     clasp_reader block;
+    clasp_reader whole = *body; /* for the PSK binder (RFC 9846 §4.3.11.2) */
     int alert;
     int reason;
 
@@ -495,7 +497,7 @@ static int process_client_hello(clasp_conn *conn, clasp_reader *body, int second
     return check_compression(conn, &c) && choose_suite(conn, &c) &&
            check_extension_rules(conn, &c) && read_sigalgs(conn, &c) &&
            choose_group(conn, &c) && read_server_name(conn, &c) && read_alpn(conn, &c) &&
-           read_session_id(conn, &c);
+           read_session_id(conn, &c) && clasp_psk_server_select(conn, &whole, &c.exts);
 }
 
 /* ---- reading the ClientHello(s) ------------------------------------------------- */
@@ -742,8 +744,15 @@ static int send_server_hello(clasp_conn *conn, const uint8_t *pub, size_t pub_le
     clasp_wr_bytes(w, pub, pub_len);
     clasp_wr_close(w, &share);
     clasp_wr_close(w, &ext);
+    /* RFC 9846 §4.3.11: the identity we accepted. */
+    if (conn->hs->psk_selected) {
+        clasp_wr_u16(w, CLASP_EXT_PRE_SHARED_KEY);
+        clasp_wr_u16(w, 2);
+        clasp_wr_u16(w, conn->hs->psk_identity);
+    }
     clasp_wr_close(w, &exts);
     conn->version = CLASP_TLS13;
+    conn->resumed = conn->hs->psk_selected;
     return clasp_hs_send(conn, &mark);
 }
 
@@ -754,8 +763,10 @@ static int derive_handshake_keys(clasp_conn *conn, const uint8_t *ecdhe, size_t 
     clasp_hs *hs = conn->hs;
     uint8_t th[CLASP_MAX_HASH_LEN];
 
+    /* RFC 9846 §7.1: the Early Secret from the PSK when resuming. */
     if (!clasp_transcript_hash(&hs->transcript, th) ||
-        !clasp_ks_init(&hs->ks, conn->cfg.crypto, conn->hash, NULL, 0) ||
+        !clasp_ks_init(&hs->ks, conn->cfg.crypto, conn->hash,
+                       hs->psk_selected ? hs->psk : NULL, hs->psk_selected ? hs->psk_len : 0) ||
         !clasp_ks_handshake(&hs->ks, conn->cfg.crypto, ecdhe, ecdhe_len, th,
                             hs->client_hs_secret, hs->server_hs_secret)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
@@ -821,9 +832,12 @@ static clasp_hs_status do_send_encrypted_extensions(clasp_conn *conn)
     if (!clasp_hs_send(conn, &mark)) {
         return CLASP_HS_FAIL;
     }
+    /* RFC 9846 §2.2: with a PSK, no Certificate or CertificateVerify;
+     * §4.4.2: no CertificateRequest either (post-handshake only). */
     clasp_hs_set_state(conn,
-                       conn->cfg.request_client_cert ? SST_SEND_CERTIFICATE_REQUEST
-                                                     : SST_SEND_CERTIFICATE,
+                       conn->hs->psk_selected        ? SST_SEND_FINISHED
+                       : conn->cfg.request_client_cert ? SST_SEND_CERTIFICATE_REQUEST
+                                                       : SST_SEND_CERTIFICATE,
                        "TLSv1.3 write encrypted extensions", TLS_ST_SW_ENCRYPTED_EXTENSIONS);
     return CLASP_HS_CONTINUE;
 }
@@ -1074,6 +1088,16 @@ static clasp_hs_status do_read_client_finished(clasp_conn *conn)
         return CLASP_HS_FAIL;
     }
     conn->hs->ccs_allowed = 0; /* RFC 9846 §5: not after the peer's Finished */
+    /* RFC 9846 §4.7.1: tickets go out once the client's Finished is in the
+     * transcript (the resumption master secret covers it), under the
+     * application key. */
+    if (conn->cfg.ticket_key != NULL && conn->cfg.num_tickets > 0) {
+        if (!clasp_psk_derive_resumption(conn) || !clasp_psk_send_tickets(conn)) {
+            return CLASP_HS_FAIL;
+        }
+        clasp_hs_set_state(conn, SST_DONE, "SSLv3/TLS write session ticket",
+                           TLS_ST_SW_SESSION_TICKET);
+    }
     clasp_hs_set_state(conn, SST_DONE, "SSLv3/TLS read finished", TLS_ST_SR_FINISHED);
     return CLASP_HS_DONE;
 }

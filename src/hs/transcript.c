@@ -45,6 +45,25 @@ int clasp_transcript_hash(const clasp_transcript *t, uint8_t *out)
     return t->hash != NULL && clasp_hash_ctx_peek(t->hash, out);
 }
 
+int clasp_transcript_hash_extra(const clasp_transcript *t, const clasp_crypto *c,
+                                clasp_hash_id h, const clasp_bytes *parts, size_t num_parts,
+                                uint8_t *out)
+{
+    clasp_hash_ctx *tmp;
+    int ok;
+
+    if (t->hash != NULL) {
+        return t->hash_id == h && clasp_hash_ctx_peek_extra(t->hash, parts, num_parts, out);
+    }
+    /* Not hashing yet (a client's first ClientHello): the raw messages so
+     * far, hashed with h on the side. */
+    tmp = clasp_hash_ctx_new(c, h);
+    ok = tmp != NULL && clasp_hash_ctx_update(tmp, t->pending.buf, t->pending.len) &&
+         clasp_hash_ctx_peek_extra(tmp, parts, num_parts, out);
+    clasp_hash_ctx_free(tmp);
+    return ok;
+}
+
 /* RFC 9846 §4.1: after a HelloRetryRequest the transcript starts with
  * message_hash (type 254, length Hash.length, Hash(ClientHello1)). */
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c)
