@@ -1150,6 +1150,12 @@ void SSL_SESSION_free(SSL_SESSION *ses);
 int SSL_SESSION_get_protocol_version(const SSL_SESSION *s);
 const SSL_CIPHER *SSL_SESSION_get0_cipher(const SSL_SESSION *s);
 int SSL_SESSION_is_resumable(const SSL_SESSION *s);
+int SSL_SESSION_has_ticket(const SSL_SESSION *s);
+unsigned long SSL_SESSION_get_ticket_lifetime_hint(const SSL_SESSION *s);
+uint32_t SSL_SESSION_get_max_early_data(const SSL_SESSION *s);
+X509 *SSL_SESSION_get0_peer(SSL_SESSION *s);
+long SSL_SESSION_get_time(const SSL_SESSION *s);
+long SSL_SESSION_get_timeout(const SSL_SESSION *s);
 size_t SSL_SESSION_get_master_key(const SSL_SESSION *sess,
     unsigned char *out, size_t outlen);
 int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx,

@@ -347,8 +347,8 @@ static long ctx_only_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg)
         return swap_long(&ctx->session_cache_mode, larg);
     case SSL_CTRL_GET_SESS_CACHE_MODE:
         return ctx->session_cache_mode;
-    /* No tickets are issued, so ticket keys and callbacks have nothing
-     * to act on. */
+    /* The keys that seal TLS 1.3 tickets (name and AES key used; the
+     * HMAC part is kept and reported). */
     case SSL_CTRL_SET_TLSEXT_TICKET_KEYS:
         if (parg == NULL || larg != (long)sizeof(ctx->ticket_keys)) {
             CLASP_RAISE(SSL_R_INVALID_TICKET_KEYS_LENGTH);

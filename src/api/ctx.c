@@ -90,6 +90,13 @@ static int ctx_init(SSL_CTX *ctx, OSSL_LIB_CTX *libctx, const char *propq)
     ctx->session_cache_mode = SSL_SESS_CACHE_SERVER;
     ctx->session_cache_size = SSL_SESSION_CACHE_MAX_SIZE_DEFAULT;
     ctx->timeout = DEFAULT_TIMEOUT;
+    /* TLS 1.3 tickets are sealed with a random per-SSL_CTX key (laid out
+     * as OpenSSL's 80 bytes: name, HMAC key, AES key; Clasp uses the name
+     * and the AES key).  SSL_CTX_set_tlsext_ticket_keys replaces it. */
+    if (!clasp_rand_bytes(ctx->crypto, ctx->ticket_keys, sizeof(ctx->ticket_keys))) {
+        CLASP_RAISE(ERR_R_INTERNAL_ERROR);
+        return 0;
+    }
     if (ctx->store == NULL) {
         CLASP_RAISE(ERR_R_MALLOC_FAILURE);
         return 0;
@@ -149,7 +156,7 @@ void SSL_CTX_free(SSL_CTX *ctx)
     sk_X509_NAME_pop_free(ctx->client_ca, X509_NAME_free);
     clasp_crypto_free(ctx->crypto);
     OPENSSL_free(ctx->propq);
-    OPENSSL_free(ctx);
+    OPENSSL_clear_free(ctx, sizeof(*ctx)); /* the ticket keys with it */
 }
 
 /* ---- options --------------------------------------------------------------------- */
@@ -379,7 +386,8 @@ void SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, int (*cb)(struct ssl_st *ssl, SSL_SES
     ctx->new_session_cb = cb;
 }
 
-/* Clasp sends no session tickets yet; the count is kept and reported. */
+/* TLS 1.3 tickets sent after a full handshake (at most 1 after a
+ * resumption, as OpenSSL). */
 int SSL_CTX_set_num_tickets(SSL_CTX *ctx, size_t num_tickets)
 {
     ctx->p.num_tickets = num_tickets;

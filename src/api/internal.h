@@ -77,6 +77,12 @@ struct ssl_session_st {
     size_t sid_ctx_len;
     uint8_t master_key[48]; /* TLS 1.2's master secret (wiped on free) */
     size_t master_key_len;
+    STACK_OF(X509) *peer_chain; /* client: the server's chain, leaf first; may be NULL */
+    long time;                  /* creation, seconds since the epoch */
+    long timeout;               /* seconds */
+    clasp_ticket ticket;        /* TLS 1.3 client: the ticket (wiped on free) */
+    int has_ticket;
+    int not_resumable; /* its connection ended without close_notify sent */
     CRYPTO_EX_DATA ex_data;
 };
 
@@ -206,6 +212,7 @@ struct ssl_st {
     STACK_OF(X509) *auto_chain[CLASP_NUM_PKEYS]; /* chains built from the store */
     STACK_OF(X509) *verified_chain; /* from X509_STORE_CTX_get1_chain() */
     SSL_SESSION *session;
+    clasp_ticket_key ticket_key; /* server: from the session SSL_CTX's keys (wiped) */
     int hs_count;                   /* handshakes completed (session creation) */
     CRYPTO_EX_DATA ex_data;
 };
@@ -274,6 +281,12 @@ void clasp_fail(SSL *s);
 /* Records the negotiated parameters in a fresh SSL_SESSION after the
  * handshake.  Returns 1 or 0. */
 int clasp_session_from_conn(SSL *s);
+/* Client, at CLASP_WAIT_TICKET: the ticket becomes a new SSL_SESSION (as
+ * OpenSSL 3, one per ticket), SSL_get_session()'s from now on, and is
+ * handed to the new-session callback.  Returns 1 or 0. */
+int clasp_session_on_ticket(SSL *s);
+/* The facade's wall clock in milliseconds (ticket ages, RFC 9846 §4.3.11.1). */
+uint64_t clasp_now_ms(void);
 
 /* ---- small helpers --------------------------------------------------------------- */
 /* Effective version bounds (what the engine is given). */

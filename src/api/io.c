@@ -326,6 +326,11 @@ static int run_until(SSL *s, goal g)
             break;
         case CLASP_WAIT_HANDSHAKE_DONE:
             break; /* the goal check comes first; later records wait */
+        case CLASP_WAIT_TICKET:
+            if (!clasp_session_on_ticket(s)) {
+                clasp_conn_abort(s->conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+            }
+            break;
         case CLASP_WAIT_CLOSED:
             s->shutdown |= SSL_RECEIVED_SHUTDOWN;
             s->got_close = 1;

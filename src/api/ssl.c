@@ -51,6 +51,12 @@ int SSL_up_ref(SSL *s)
 /* Forgets everything learnt from the last connection. */
 static void reset_connection(SSL *s)
 {
+    /* As OpenSSL (ssl_clear_bad_session): a connection that completed its
+     * handshake but never sent close_notify spoils its session. */
+    if (s->session != NULL && s->conn != NULL && clasp_conn_handshake_done(s->conn) &&
+        !(s->shutdown & SSL_SENT_SHUTDOWN)) {
+        s->session->not_resumable = 1;
+    }
     clasp_conn_free(s->conn);
     s->conn = NULL;
     X509_free(s->peer_cert);
@@ -91,7 +97,7 @@ void SSL_free(SSL *s)
     OPENSSL_free(s->hostname);
     SSL_CTX_free(s->ctx);
     SSL_CTX_free(s->session_ctx);
-    OPENSSL_free(s);
+    OPENSSL_clear_free(s, sizeof(*s)); /* the ticket key with it */
 }
 
 /* SSL_clear(3): ready for a new connection with the same settings; the
@@ -521,6 +527,34 @@ static void set_client_auth(SSL *s, clasp_config *c)
     c->client_ids = s->ids;
 }
 
+/* TLS 1.3 tickets (RFC 9846 §4.7.1): a server seals them with the session
+ * SSL_CTX's keys (OpenSSL's layout: name 16, HMAC 32, AES 32), they live
+ * as long as its SSL_CTX_set_timeout() and it sends SSL_set_num_tickets()
+ * of them; a client takes them and offers the ticket of the session given
+ * to SSL_set_session(). */
+static void set_tickets(SSL *s, clasp_config *c)
+{
+    const uint8_t *keys = s->session_ctx->ticket_keys;
+    long timeout = s->session_ctx->timeout;
+
+    c->now_ms = clasp_now_ms();
+    if (s->server) {
+        memcpy(s->ticket_key.name, keys, CLASP_TICKET_KEY_NAME_LEN);
+        memcpy(s->ticket_key.key, keys + 48, CLASP_TICKET_KEY_LEN);
+        c->ticket_key = &s->ticket_key;
+        /* SSL_OP_NO_TICKET: OpenSSL's TLS 1.3 server then sends stateful
+         * tickets instead, as many; Clasp has no session cache and sends
+         * the same stateless ones (clients see no difference). */
+        c->num_tickets = s->p.num_tickets;
+        c->ticket_lifetime = timeout > 0 && timeout < 604800 ? (uint32_t)timeout : 604800;
+        return;
+    }
+    c->want_tickets = 1;
+    if (s->session != NULL && SSL_SESSION_is_resumable(s->session)) {
+        c->resume = &s->session->ticket;
+    }
+}
+
 int clasp_build_config(SSL *s)
 {
     clasp_config *c = &s->cfg;
@@ -560,5 +594,6 @@ int clasp_build_config(SSL *s)
     c->observer.msg = obs_msg;
     c->observer.info = obs_info;
     set_client_auth(s, c);
+    set_tickets(s, c);
     return 1;
 }

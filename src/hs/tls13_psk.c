@@ -200,10 +200,16 @@ static int send_ticket(clasp_conn *conn)
 
 int clasp_psk_send_tickets(clasp_conn *conn)
 {
+    size_t n = conn->cfg.num_tickets;
+
     if (conn->cfg.ticket_key == NULL || conn->cfg.ticket_lifetime == 0) {
         return 1;
     }
-    for (size_t i = 0; i < conn->cfg.num_tickets; i++) {
+    /* As OpenSSL: at most one ticket after a resumption. */
+    if (conn->resumed && n > 1) {
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (!send_ticket(conn)) {
             return 0;
         }
