@@ -13,6 +13,10 @@
 # CLASP_TEST_CERTS the test PKI; CC the compiler for the system-libssl builds (default cc).
 source "$(dirname "$0")/lib.sh"
 
+# stdbuf works by LD_PRELOAD, which puts its library ahead of the ASan runtime
+# in the sanitizer build; ASan then refuses to start unless told that is fine.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
 CLIENTS="blocking_client nonblocking_client bio_pair_client"
 EXAMPLES="$CLIENTS bio_pair_server"
 
