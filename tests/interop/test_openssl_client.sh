@@ -233,4 +233,30 @@ expect_not_in "$SRV_LOG" '^ERROR: connection 4 failed'
 expect_in "$CLI_ERR" '^Verification: OK$'
 case_end
 
+# ---- resumption (RFC 9846 §4.3.11): a ticket saved by s_client -sess_out and
+# offered again with -sess_in resumes (PSK with (EC)DHE, no Certificate). -----
+case_begin "TLS 1.3 resumption (s_client -sess_out, then -sess_in)"
+if start_clasp_server -msg -cert "$C/ecdsa-p256.pem" -key "$C/ecdsa-p256.key" -naccept 2; then
+    SESS=$PEER_BASE.session.pem
+    # Without -brief: s_client reports "New," or "Reused,".  The echo comes
+    # after the tickets, so the session is saved by the time it arrives.
+    session_start s_client1 openssl s_client -connect "127.0.0.1:$SRV_PORT" -CAfile "$C/ca.pem" \
+        -verify_return_error -servername localhost -sess_out "$SESS"
+    session_send 'hello\n'
+    session_wait "$CLI_OUT" '^hello$'
+    session_end
+    expect_in "$CLI_OUT" '^New, TLSv1\.3'
+    session_start s_client2 openssl s_client -connect "127.0.0.1:$SRV_PORT" -CAfile "$C/ca.pem" \
+        -verify_return_error -servername localhost -sess_in "$SESS"
+    session_send 'hello\n'
+    session_wait "$CLI_OUT" '^hello$'
+    session_end
+    expect_in "$CLI_OUT" '^Reused, TLSv1\.3'
+    expect_in "$CLI_OUT" '^hello$'
+    server_done
+    # Two tickets after the full handshake, one after the resumption.
+    [ "$(grep -c 'NewSessionTicket' "$SRV_LOG")" -ge 3 ] || fail_case "expected 3 NewSessionTickets in $SRV_LOG"
+fi
+case_end
+
 finish
