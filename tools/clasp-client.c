@@ -13,6 +13,10 @@
 
 #include <signal.h>
 
+/* -reconnect: connections after the first, as s_client's -reconnect. */
+#define RECONNECTS 5
+/* How long -reconnect waits for a TLS 1.3 NewSessionTicket after the handshake. */
+#define TICKET_WAIT_MS 2000
 /* How long to wait for the peer's close_notify after sending ours. */
 #define CLOSE_WAIT_MS 5000
 #define HANDSHAKE_TIMEOUT_MS 30000
@@ -24,6 +28,7 @@ struct client_opts {
     int noservername;             /* -noservername: send no SNI */
     int ign_eof;                  /* -ign_eof */
     int key_update;               /* -key_update: send KeyUpdate after the handshake */
+    int reconnect;                /* -reconnect: 5 more connections offering the session */
 };
 
 static void usage(FILE *out)
@@ -37,8 +42,10 @@ static void usage(FILE *out)
             " -noservername         do not send SNI\n"
             " -ign_eof              keep the connection open at the end of stdin\n"
             " -key_update           send a KeyUpdate (update_requested) after the handshake\n"
+            " -reconnect            after the handshake, reconnect %d times offering the\n"
+            "                       session; prints Reused/New per connection\n"
             "%s",
-            tool_common_usage);
+            RECONNECTS, tool_common_usage);
 }
 
 /* Returns 1 and fills *o, or 0 after printing what is wrong. */
@@ -64,6 +71,8 @@ static int parse_args(struct client_opts *o, int argc, char **argv)
             o->ign_eof = 1;
         } else if (strcmp(opt, "-key_update") == 0) {
             o->key_update = 1;
+        } else if (strcmp(opt, "-reconnect") == 0) {
+            o->reconnect = 1;
         } else if (strcmp(opt, "-help") == 0 || strcmp(opt, "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -429,13 +438,124 @@ static SSL *open_connection(SSL_CTX *ctx, const struct client_opts *o, int *out_
     return NULL;
 }
 
+/* ---- -reconnect ---------------------------------------------------------- */
+
+/* Sessions the library handed to the new-session callback (one per TLS 1.3
+ * NewSessionTicket, RFC 9846 §4.7.1; one per TLS 1.2 full handshake). */
+static int sessions_seen;
+
+/* SSL_CTX_sess_set_new_cb(3): returning 0 gives the reference back; the
+ * tool takes its session with SSL_get1_session() instead. */
+static int count_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    (void)ssl;
+    (void)sess;
+    sessions_seen++;
+    return 0;
+}
+
+/* The session callback fires only with client-side caching on. */
+static void count_sessions(SSL_CTX *ctx)
+{
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, count_new_session);
+}
+
+/* s_client's line per connection: "Reused, TLSv1.3, Cipher is ..." or "New, ...". */
+static void print_reuse(FILE *out, SSL *ssl)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+    fprintf(out, "%s, %s, Cipher is %s\n", SSL_session_reused(ssl) ? "Reused" : "New",
+            SSL_CIPHER_get_version(c), c != NULL ? SSL_CIPHER_get_name(c) : "(NONE)");
+}
+
+/* TLS 1.3 tickets come after the handshake (RFC 9846 §4.7.1): read until the
+ * new-session callback fired or TICKET_WAIT_MS passed. Data that arrives on
+ * the way goes to stdout. Best effort: without a ticket the next connection
+ * simply offers nothing new. */
+static void wait_for_ticket(SSL *ssl, int fd, int seen_before)
+{
+    uint64_t deadline = tool_now_us() + TICKET_WAIT_MS * 1000u;
+    char buf[4096];
+
+    while (SSL_version(ssl) == TLS1_3_VERSION && sessions_seen == seen_before) {
+        uint64_t now = tool_now_us();
+        int ret, err;
+
+        if (now >= deadline) {
+            return;
+        }
+        ERR_clear_error();
+        ret = SSL_read(ssl, buf, sizeof(buf));
+        if (ret > 0) {
+            write_stdout(buf, ret);
+            continue;
+        }
+        err = SSL_get_error(ssl, ret);
+        /* The ticket may have come in during this very SSL_read. */
+        if (sessions_seen != seen_before ||
+            (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) ||
+            tool_wait(fd, err, (int)((deadline - now) / 1000u) + 1) <= 0) {
+            return;
+        }
+    }
+}
+
+/* Ends a connection that is not the last: its session is kept in *sess
+ * (SSL_get1_session), close_notify is sent without waiting for the answer. */
+static void keep_session(SSL *ssl, int fd, SSL_SESSION **sess, int seen_before)
+{
+    wait_for_ticket(ssl, fd, seen_before);
+    SSL_SESSION_free(*sess);
+    *sess = SSL_get1_session(ssl);
+    ERR_clear_error();
+    SSL_shutdown(ssl);
+}
+
+/* One connection: offers *sess if set, handshakes, prints the summary; the
+ * last connection runs the data pump, the others hand their session on.
+ * Returns 1 on success, 0 on error (reason printed). */
+static int run_connection(SSL_CTX *ctx, const struct client_opts *o, SSL_SESSION **sess,
+                          int last)
+{
+    int fd = -1, ok = 0, seen_before = sessions_seen;
+    SSL *ssl = open_connection(ctx, o, &fd);
+    uint64_t t0 = tool_now_us();
+
+    if (ssl == NULL) {
+        return 0;
+    }
+    if (*sess != NULL && !SSL_set_session(ssl, *sess)) {
+        tool_setup_error("SSL_set_session", NULL);
+    } else if (!tool_handshake(ssl, fd, 0, HANDSHAKE_TIMEOUT_MS)) {
+        report_verify_failure(ssl);
+    } else {
+        uint64_t hs_us = tool_now_us() - t0;
+        if (!o->common.quiet) {
+            fprintf(stderr, "CONNECTION ESTABLISHED\n");
+            tool_print_summary(stderr, ssl, hs_us, !o->common.brief);
+            print_reuse(stderr, ssl);
+        }
+        ok = 1;
+        if (!last) {
+            keep_session(ssl, fd, sess, seen_before);
+        } else {
+            ok = (!o->key_update || send_key_update(ssl, fd, o->common.quiet)) &&
+                 run_pump(ssl, fd, o);
+        }
+    }
+    SSL_free(ssl);
+    close(fd);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     struct client_opts o = { .connect = "localhost:4433" };
+    SSL_SESSION *sess = NULL;
     SSL_CTX *ctx;
-    SSL *ssl;
-    int fd = -1, ok = 0;
-    uint64_t t0;
+    int ok = 1, n;
 
     if (!parse_args(&o, argc, argv)) {
         return 2;
@@ -445,23 +565,14 @@ int main(int argc, char **argv)
     if (ctx == NULL) {
         return 1;
     }
-    ssl = open_connection(ctx, &o, &fd);
-    if (ssl != NULL) {
-        t0 = tool_now_us();
-        if (!tool_handshake(ssl, fd, 0, HANDSHAKE_TIMEOUT_MS)) {
-            report_verify_failure(ssl);
-        } else {
-            uint64_t hs_us = tool_now_us() - t0;
-            if (!o.common.quiet) {
-                fprintf(stderr, "CONNECTION ESTABLISHED\n");
-                tool_print_summary(stderr, ssl, hs_us, !o.common.brief);
-            }
-            ok = (!o.key_update || send_key_update(ssl, fd, o.common.quiet)) &&
-                 run_pump(ssl, fd, &o);
-        }
-        SSL_free(ssl);
-        close(fd);
+    if (o.reconnect) {
+        count_sessions(ctx);
     }
+    n = o.reconnect ? RECONNECTS : 0;
+    for (int i = 0; ok && i <= n; i++) {
+        ok = run_connection(ctx, &o, &sess, i == n);
+    }
+    SSL_SESSION_free(sess);
     SSL_CTX_free(ctx);
     if (tool_keylog_fp != NULL) {
         fclose(tool_keylog_fp);

@@ -136,6 +136,34 @@ expect_good
 expect_in "$SRV_LOG" 'CN = clasp-test-client'
 case_end
 
+# ---- resumption: -reconnect (as s_client's) offers each connection's session again
+# RFC 9846 §2.2: the first connection is a full handshake and takes the server's
+# NewSessionTicket; the 5 reconnections resume with PSK+(EC)DHE (§4.3.11).
+expect_reconnects() {
+    expect_good
+    expect_in "$CLI_ERR" '^New, TLSv1\.3, Cipher is '
+    if [ "$(grep -c '^Reused, TLSv1\.3, Cipher is ' "$CLI_ERR")" -ne 5 ]; then
+        fail_case "expected 5 'Reused, TLSv1.3' lines in $(basename "$CLI_ERR")"
+    fi
+    if [ "$(grep -c '^New, ' "$CLI_ERR")" -ne 1 ]; then
+        fail_case "expected exactly one 'New' connection in $(basename "$CLI_ERR")"
+    fi
+}
+
+# -naccept 6 comes after the -naccept 1 of start_openssl_server: the last one counts.
+pair "resumption: -reconnect resumes 5 times" 'hello\n' -naccept 6 -- -reconnect
+expect_reconnects
+case_end
+
+# RFC 9846 §4.3.11.2: after a HelloRetryRequest the binders cover the new transcript.
+pair "resumption: -reconnect with a HelloRetryRequest on every connection" 'hello\n' \
+    -groups P-256 -naccept 6 -- -groups X25519:P-256 -reconnect -msg
+expect_reconnects
+if [ "$(grep -c '^<<< Handshake HelloRetryRequest' "$CLI_ERR")" -ne 6 ]; then
+    fail_case "expected a HelloRetryRequest on each of the 6 connections"
+fi
+case_end
+
 # ---- verification failures ----------------------------------------------------------
 ossl_cert wronghost
 pair "verify: wrong host name fails with -verify_return_error" 'hello\n' "${SCERT[@]}" -- \
