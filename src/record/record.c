@@ -88,7 +88,10 @@ void clasp_rec_in_commit(clasp_record *r, size_t n)
 
 void clasp_rec_release_idle(clasp_record *r)
 {
-    if (r->in_len == 0 && !r->rec_open) {
+    /* A connection whose last record was full-size is likely in the middle
+     * of a bulk transfer: it keeps its grown buffer rather than wiping,
+     * freeing and growing one per record. */
+    if (r->in_len == 0 && !r->rec_open && !r->last_rec_large) {
         free_in(r);
     }
     if (r->out.len == 0) {
@@ -320,6 +323,7 @@ clasp_rec_result clasp_rec_read(clasp_record *r, int *alert, int *reason)
         return CLASP_REC_NEED_MORE;
     }
     r->rec_total = CLASP_RECORD_HEADER_LEN + h.len;
+    r->last_rec_large = r->rec_total > CLASP_IN_BUF_INITIAL;
     /* RFC 9846 §5: an unprotected change_cipher_spec may arrive while keys
      * are on; the handshake code decides whether it is allowed.  In TLS 1.2
      * every record after the peer's CCS is protected (RFC 5246 §7.1). */

@@ -55,6 +55,7 @@ typedef struct {
     size_t in_cap;    /* CLASP_IN_BUF_INITIAL, then CLASP_IN_BUF_SIZE */
     size_t in_len;
     size_t in_high;   /* most bytes held since allocation (what to wipe) */
+    int last_rec_large; /* the last record opened did not fit CLASP_IN_BUF_INITIAL */
     /* Plaintext of the front record once opened (a view into in). */
     uint8_t rec_type;
     const uint8_t *rec_data;
