@@ -82,23 +82,46 @@ static int crypt_in_place(clasp_aead *ae, uint8_t *buf, size_t len)
     return EVP_CipherUpdate(ae->ctx, buf, &outl, buf, (int)len) == 1 && (size_t)outl == len;
 }
 
-int clasp_aead_seal(clasp_aead *ae, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
-                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                    uint8_t tag[CLASP_AEAD_TAG_LEN])
+/* Encrypts src into out, then the tail_len bytes already at out + src_len
+ * in place, as one AEAD message, and writes the tag. */
+static int seal_segments(clasp_aead *ae, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
+                         const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t src_len,
+                         uint8_t *out, size_t tail_len, uint8_t tag[CLASP_AEAD_TAG_LEN])
 {
     OSSL_PARAM params[2];
     uint8_t none[CLASP_AEAD_TAG_LEN]; /* an AEAD's final emits no bytes */
     int outl = 0;
 
-    if (!ae->encrypt || len > INT_MAX || !start_record(ae, nonce, aad, aad_len) ||
-        !crypt_in_place(ae, buf, len) || !EVP_CipherFinal_ex(ae->ctx, none, &outl) ||
-        outl != 0) {
+    if (!ae->encrypt || src_len > INT_MAX || tail_len > INT_MAX ||
+        !start_record(ae, nonce, aad, aad_len)) {
+        return 0;
+    }
+    if (src_len > 0 && (EVP_CipherUpdate(ae->ctx, out, &outl, src, (int)src_len) != 1 ||
+                        (size_t)outl != src_len)) {
+        return 0;
+    }
+    if (!crypt_in_place(ae, out + src_len, tail_len) ||
+        !EVP_CipherFinal_ex(ae->ctx, none, &outl) || outl != 0) {
         return 0;
     }
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
                                                   CLASP_AEAD_TAG_LEN);
     params[1] = OSSL_PARAM_construct_end();
     return EVP_CIPHER_CTX_get_params(ae->ctx, params) == 1;
+}
+
+int clasp_aead_seal(clasp_aead *ae, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+                    uint8_t tag[CLASP_AEAD_TAG_LEN])
+{
+    return seal_segments(ae, nonce, aad, aad_len, buf, len, buf, 0, tag);
+}
+
+int clasp_aead_seal_from(clasp_aead *ae, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
+                         const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t src_len,
+                         uint8_t *out, size_t tail_len, uint8_t tag[CLASP_AEAD_TAG_LEN])
+{
+    return seal_segments(ae, nonce, aad, aad_len, src, src_len, out, tail_len, tag);
 }
 
 int clasp_aead_open(clasp_aead *ae, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],

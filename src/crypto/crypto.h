@@ -112,6 +112,13 @@ clasp_aead *clasp_aead_new(const clasp_crypto *c, clasp_aead_id a, const uint8_t
 int clasp_aead_seal(clasp_aead *ctx, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
                     const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                     uint8_t tag[CLASP_AEAD_TAG_LEN]);
+/* Seals without a copy: encrypts src[0..src_len) into out, then the
+ * tail_len bytes the caller already put at out + src_len in place (TLS
+ * 1.3's content-type byte), as one AEAD message; the tag goes to tag.  src
+ * and out must not overlap unless equal. */
+int clasp_aead_seal_from(clasp_aead *ctx, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
+                         const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t src_len,
+                         uint8_t *out, size_t tail_len, uint8_t tag[CLASP_AEAD_TAG_LEN]);
 /* Decrypts buf[0..len) in place; returns 0 when the tag does not verify. */
 int clasp_aead_open(clasp_aead *ctx, const uint8_t nonce[CLASP_AEAD_NONCE_LEN],
                     const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,

@@ -358,21 +358,24 @@ void clasp_rec_drop(clasp_record *r)
 /* RFC 9846 §5.2: TLSInnerPlaintext (content, type, no padding) sealed
  * under an outer application_data header.  rec points at the record's
  * space: header + len + 1 + tag. */
-static int seal13(clasp_rec_dir *d, uint8_t *rec, uint8_t type, size_t len)
+/* Seals data straight from the caller's buffer into the record (no copy),
+ * then the inner content type (RFC 9846 §5.2). */
+static int seal13(clasp_rec_dir *d, uint8_t *rec, uint8_t type, const uint8_t *data, size_t len)
 {
     uint8_t nonce[CLASP_AEAD_NONCE_LEN];
 
     rec[CLASP_RECORD_HEADER_LEN + len] = type;
     make_nonce(d, nonce);
-    return clasp_aead_seal(d->aead, nonce, rec, CLASP_RECORD_HEADER_LEN,
-                           rec + CLASP_RECORD_HEADER_LEN, len + 1,
-                           rec + CLASP_RECORD_HEADER_LEN + len + 1);
+    return clasp_aead_seal_from(d->aead, nonce, rec, CLASP_RECORD_HEADER_LEN, data, len,
+                                rec + CLASP_RECORD_HEADER_LEN, 1,
+                                rec + CLASP_RECORD_HEADER_LEN + len + 1);
 }
 
 /* RFC 5246 §6.2.3.3: [explicit nonce] ciphertext tag; the explicit part
  * of the GCM nonce is the sequence number (RFC 5288 §3 allows it and it
  * can never repeat under one key). */
-static int seal12(clasp_rec_dir *d, uint8_t *rec, uint8_t type, uint16_t version, size_t len)
+static int seal12(clasp_rec_dir *d, uint8_t *rec, uint8_t type, uint16_t version,
+                  const uint8_t *data, size_t len)
 {
     size_t xlen = explicit_len(d);
     uint8_t *body = rec + CLASP_RECORD_HEADER_LEN;
@@ -386,8 +389,8 @@ static int seal12(clasp_rec_dir *d, uint8_t *rec, uint8_t type, uint16_t version
         make_nonce(d, nonce);
     }
     make_aad12(d->seq, type, version, len, aad);
-    return clasp_aead_seal(d->aead, nonce, aad, sizeof(aad), body + xlen, len,
-                           body + xlen + len);
+    return clasp_aead_seal_from(d->aead, nonce, aad, sizeof(aad), data, len, body + xlen, 0,
+                                body + xlen + len);
 }
 
 /* The protected body's length for len bytes of content. */
@@ -411,7 +414,6 @@ static int write_one(clasp_record *r, uint8_t type, const uint8_t *data, size_t 
     int tls13 = d->mode == CLASP_REC_TLS13;
     size_t body_len = body_len_for(d, protect, len);
     size_t start = r->out.len;
-    size_t content_at = CLASP_RECORD_HEADER_LEN + (protect ? explicit_len(d) : 0);
     uint8_t *rec;
     int ok;
 
@@ -421,13 +423,14 @@ static int write_one(clasp_record *r, uint8_t type, const uint8_t *data, size_t 
     rec[0] = protect && tls13 ? CLASP_RT_APPLICATION_DATA : type;
     clasp_put_u16(rec + 1, r->write_version);
     clasp_put_u16(rec + 3, (uint16_t)body_len);
-    if (len > 0) {
-        memcpy(rec + content_at, data, len);
-    }
     if (!protect) {
+        if (len > 0) {
+            memcpy(rec + CLASP_RECORD_HEADER_LEN, data, len);
+        }
         return 1;
     }
-    ok = tls13 ? seal13(d, rec, type, len) : seal12(d, rec, type, r->write_version, len);
+    ok = tls13 ? seal13(d, rec, type, data, len)
+               : seal12(d, rec, type, r->write_version, data, len);
     if (!ok) {
         r->out.len = start;
         return 0;
