@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "engine.h"
+#include "helpers/engine_test.h"
 #include "hs/conn.h"
 
 static const uint16_t suites[] = {0x1301, 0x1302, 0x1303};
@@ -34,33 +35,15 @@ typedef struct {
     EVP_PKEY *other_key;  /* Ed25519 too, not the certificate's */
 } fixture;
 
-static X509 *self_signed(EVP_PKEY *key, const char *cn)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
-    X509_NAME_free(name);
-    return x;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
 
     f->crypto = clasp_crypto_new(NULL, NULL);
     f->server_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    f->server_cert = self_signed(f->server_key, "server");
+    f->server_cert = clasp_test_self_signed(f->server_key, "server");
     f->client_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    f->client_cert = self_signed(f->client_key, "client");
+    f->client_cert = clasp_test_self_signed(f->client_key, "client");
     f->other_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     *state = f;
     return f->crypto != NULL && f->server_cert != NULL && f->client_cert != NULL &&
@@ -176,26 +159,6 @@ static void free_pair(side *c, side *s)
     clasp_conn_free(s->conn);
 }
 
-/* Moves at most chunk bytes from one engine's output to the other's input. */
-static size_t move_bytes(clasp_conn *from, clasp_conn *to, size_t chunk)
-{
-    const uint8_t *out;
-    uint8_t *in;
-    size_t n = clasp_conn_out_pending(from, &out);
-    size_t space = clasp_conn_in_space(to, &in);
-
-    if (n > chunk) {
-        n = chunk;
-    }
-    if (n > space) {
-        n = space;
-    }
-    memcpy(in, out, n);
-    clasp_conn_in_commit(to, n);
-    clasp_conn_out_consume(from, n);
-    return n;
-}
-
 static clasp_wait step(side *x)
 {
     clasp_wait w = clasp_conn_process(x->conn);
@@ -223,7 +186,7 @@ static int handshake(side *c, side *s, size_t chunk)
     for (int rounds = 0; rounds < 200000; rounds++) {
         clasp_wait wc = step(c);
         clasp_wait ws = step(s);
-        size_t moved = move_bytes(c->conn, s->conn, chunk) + move_bytes(s->conn, c->conn, chunk);
+        size_t moved = clasp_test_move_bytes(c->conn, s->conn, chunk) + clasp_test_move_bytes(s->conn, c->conn, chunk);
 
         if (clasp_conn_handshake_done(c->conn) && clasp_conn_handshake_done(s->conn) &&
             moved == 0) {
@@ -248,13 +211,13 @@ static void exchange_data(side *c, side *s)
 
     assert_int_equal(clasp_conn_write_app(c->conn, (const uint8_t *)msg, sizeof(msg)),
                      sizeof(msg));
-    move_bytes(c->conn, s->conn, 1 << 20);
+    clasp_test_move_bytes(c->conn, s->conn, 1 << 20);
     assert_int_equal(step(s), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(s->conn, buf, sizeof(buf), 0), sizeof(msg));
     assert_memory_equal(buf, msg, sizeof(msg));
     assert_int_equal(clasp_conn_write_app(s->conn, (const uint8_t *)msg, sizeof(msg)),
                      sizeof(msg));
-    move_bytes(s->conn, c->conn, 1 << 20);
+    clasp_test_move_bytes(s->conn, c->conn, 1 << 20);
     assert_int_equal(step(c), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(c->conn, buf, sizeof(buf), 0), sizeof(msg));
     assert_memory_equal(buf, msg, sizeof(msg));

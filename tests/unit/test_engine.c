@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "engine.h"
+#include "helpers/engine_test.h"
 #include "hs/conn.h"
 
 static const uint16_t suites[] = {0x1301, 0x1302, 0x1303};
@@ -28,32 +29,13 @@ typedef struct {
     X509 *cert;
 } fixture;
 
-static X509 *self_signed(EVP_PKEY *key)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-                               -1, -1, 0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
-    X509_NAME_free(name);
-    return x;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
 
     f->crypto = clasp_crypto_new(NULL, NULL);
     f->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    f->cert = self_signed(f->key);
+    f->cert = clasp_test_self_signed(f->key, "localhost");
     *state = f;
     return f->crypto != NULL && f->cert != NULL ? 0 : -1;
 }
@@ -89,26 +71,6 @@ static clasp_config make_config(const fixture *f, int is_server)
     return cfg;
 }
 
-/* Moves at most chunk bytes from one engine's output to the other's input. */
-static size_t move_bytes(clasp_conn *from, clasp_conn *to, size_t chunk)
-{
-    const uint8_t *out;
-    uint8_t *in;
-    size_t n = clasp_conn_out_pending(from, &out);
-    size_t space = clasp_conn_in_space(to, &in);
-
-    if (n > chunk) {
-        n = chunk;
-    }
-    if (n > space) {
-        n = space;
-    }
-    memcpy(in, out, n);
-    clasp_conn_in_commit(to, n);
-    clasp_conn_out_consume(from, n);
-    return n;
-}
-
 static clasp_wait step(const fixture *f, clasp_conn *conn)
 {
     clasp_wait w = clasp_conn_process(conn);
@@ -137,7 +99,7 @@ static int handshake(const fixture *f, clasp_conn *c, clasp_conn *s, size_t chun
         if (wc == CLASP_WAIT_ERROR || ws == CLASP_WAIT_ERROR) {
             return 0;
         }
-        moved = move_bytes(c, s, chunk) + move_bytes(s, c, chunk);
+        moved = clasp_test_move_bytes(c, s, chunk) + clasp_test_move_bytes(s, c, chunk);
         if (clasp_conn_handshake_done(c) && clasp_conn_handshake_done(s) && moved == 0) {
             return 1;
         }
@@ -154,7 +116,7 @@ static void exchange_data(const fixture *f, clasp_conn *c, clasp_conn *s)
     static const char msg[] = "hello over clasp";
 
     assert_int_equal(clasp_conn_write_app(c, (const uint8_t *)msg, sizeof(msg)), sizeof(msg));
-    move_bytes(c, s, 1 << 20);
+    clasp_test_move_bytes(c, s, 1 << 20);
     assert_int_equal(step(f, s), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(s, buf, sizeof(buf), 0), sizeof(msg));
     assert_memory_equal(buf, msg, sizeof(msg));
@@ -243,7 +205,7 @@ static void run_sni(void **state, int ack)
     s = clasp_conn_new(&sc);
     assert_true(clasp_conn_start(c) && clasp_conn_start(s));
     assert_int_equal(step(f, c), CLASP_WAIT_INPUT);
-    move_bytes(c, s, 1 << 20);
+    clasp_test_move_bytes(c, s, 1 << 20);
     assert_int_equal(clasp_conn_process(s), CLASP_WAIT_CLIENT_HELLO);
     assert_string_equal(clasp_conn_client_sni(s), "localhost");
     if (ack) {

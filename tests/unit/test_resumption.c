@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "engine.h"
+#include "helpers/engine_test.h"
 #include "hs/conn.h"
 
 #define NOW_MS 1000000000ull
@@ -39,25 +40,6 @@ typedef struct {
     size_t num_sent;
 } fixture;
 
-static X509 *self_signed(EVP_PKEY *key)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-                               -1, -1, 0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_sha256());
-    X509_NAME_free(name);
-    return x;
-}
-
 static void drop_tickets(fixture *f)
 {
     for (size_t i = 0; i < f->num_tickets; i++) {
@@ -72,7 +54,7 @@ static int setup(void **state)
 
     f->crypto = clasp_crypto_new(NULL, NULL);
     f->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    f->cert = self_signed(f->key);
+    f->cert = clasp_test_self_signed(f->key, "localhost");
     memset(f->tk.name, 0x11, sizeof(f->tk.name));
     memset(f->tk.key, 0x22, sizeof(f->tk.key));
     *state = f;
@@ -136,25 +118,6 @@ static clasp_config make_config(fixture *f, int is_server)
     return cfg;
 }
 
-static size_t move_bytes(clasp_conn *from, clasp_conn *to, size_t chunk)
-{
-    const uint8_t *out;
-    uint8_t *in;
-    size_t n = clasp_conn_out_pending(from, &out);
-    size_t space = clasp_conn_in_space(to, &in);
-
-    if (n > chunk) {
-        n = chunk;
-    }
-    if (n > space) {
-        n = space;
-    }
-    memcpy(in, out, n);
-    clasp_conn_in_commit(to, n);
-    clasp_conn_out_consume(from, n);
-    return n;
-}
-
 static clasp_wait step(fixture *f, clasp_conn *conn)
 {
     clasp_identity id = {f->cert, NULL, f->key};
@@ -193,7 +156,7 @@ static int pump(fixture *f, clasp_conn *c, clasp_conn *s, size_t chunk)
         if (wc == CLASP_WAIT_ERROR || ws == CLASP_WAIT_ERROR) {
             return 0;
         }
-        moved = move_bytes(c, s, chunk) + move_bytes(s, c, chunk);
+        moved = clasp_test_move_bytes(c, s, chunk) + clasp_test_move_bytes(s, c, chunk);
         if (moved == 0) {
             return clasp_conn_handshake_done(c) && clasp_conn_handshake_done(s);
         }
@@ -230,7 +193,7 @@ static void exchange_data(fixture *f, pair *p)
     static const char msg[] = "resumed";
 
     assert_int_equal(clasp_conn_write_app(p->c, (const uint8_t *)msg, sizeof(msg)), sizeof(msg));
-    move_bytes(p->c, p->s, 1 << 20);
+    clasp_test_move_bytes(p->c, p->s, 1 << 20);
     assert_int_equal(step(f, p->s), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(p->s, buf, sizeof(buf), 0), sizeof(msg));
     assert_memory_equal(buf, msg, sizeof(msg));
