@@ -45,6 +45,9 @@ typedef struct {
     uint64_t received_ms;      /* the facade's clock when it arrived */
     uint8_t *ticket;
     size_t ticket_len;
+    int tls12;                 /* an RFC 5077 ticket: psk holds the TLS 1.2
+                                * master secret (48 bytes) */
+    int ems;                   /* TLS 1.2: the session used RFC 7627 */
 } clasp_ticket;
 void clasp_ticket_cleanup(clasp_ticket *t);
 /* Deep copy (the ticket bytes duplicated).  Returns 1, or 0 (allocation). */
@@ -117,6 +120,8 @@ typedef struct {
     int want_tickets;          /* client: stop at CLASP_WAIT_TICKET for each
                                 * ticket (0: tickets are parsed and dropped) */
     const clasp_ticket *resume; /* client: the ticket to offer, or NULL */
+    int no_tickets12;           /* SSL_OP_NO_TICKET: TLS 1.2 neither asks for,
+                                 * issues nor accepts RFC 5077 tickets */
 } clasp_config;
 
 /* Returns a new connection in its initial state, or NULL (allocation).
@@ -199,6 +204,9 @@ void clasp_conn_verify_done(clasp_conn *conn, int ok, int alert);
 /* Answers CLASP_WAIT_TICKET: moves the ticket into *out (received_ms is
  * left 0 for the facade to set).  Returns 1, or 0 when none waits. */
 int clasp_conn_take_ticket(clasp_conn *conn, clasp_ticket *out);
+/* 1 when a ticket waits for clasp_conn_take_ticket(): a TLS 1.2 client's
+ * RFC 5077 ticket is taken once the handshake is done (no CLASP_WAIT_TICKET). */
+int clasp_conn_has_ticket(const clasp_conn *conn);
 
 /* ---- application data --------------------------------------------------- */
 /* Copies up to len plaintext bytes out (peek: without consuming).  Returns

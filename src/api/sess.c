@@ -173,6 +173,18 @@ static int restore_peer(SSL *s, const SSL_SESSION *ss)
     return ss->peer_chain == NULL || s->peer_chain != NULL;
 }
 
+/* A TLS 1.2 client's RFC 5077 ticket came in the handshake (before the
+ * server's CCS): the session that holds it replaces s->session once the
+ * handshake is done.  Returns 1 (also without a ticket), or 0. */
+static int take_ticket12(SSL *s)
+{
+    if (s->server || clasp_conn_version(s->conn) != TLS1_2_VERSION ||
+        !clasp_conn_has_ticket(s->conn)) {
+        return 1;
+    }
+    return clasp_session_on_ticket(s);
+}
+
 int clasp_session_from_conn(SSL *s)
 {
     SSL_SESSION *ss;
@@ -180,7 +192,7 @@ int clasp_session_from_conn(SSL *s)
     /* A resumed client keeps the session it offered (SSL_get_session()
      * returns it, as OpenSSL's) until new tickets arrive. */
     if (!s->server && s->session != NULL && clasp_conn_resumed(s->conn)) {
-        return restore_peer(s, s->session);
+        return restore_peer(s, s->session) && take_ticket12(s);
     }
     ss = SSL_SESSION_new();
     if (ss == NULL) {
@@ -195,7 +207,7 @@ int clasp_session_from_conn(SSL *s)
     ss->master_key_len = clasp_conn_master_secret(s->conn, ss->master_key, sizeof(ss->master_key));
     SSL_SESSION_free(s->session);
     s->session = ss;
-    return 1;
+    return take_ticket12(s);
 }
 
 /* SSL_CTX_sess_set_new_cb(3): on a client only with SSL_SESS_CACHE_CLIENT;
@@ -233,6 +245,10 @@ int clasp_session_on_ticket(SSL *s)
     }
     ss->ticket.received_ms = clasp_now_ms();
     ss->has_ticket = 1;
+    if (cur != NULL) {
+        memcpy(ss->master_key, cur->master_key, cur->master_key_len);
+        ss->master_key_len = cur->master_key_len;
+    }
     SSL_SESSION_free(s->session);
     s->session = ss;
     new_session_callback(s, ss);

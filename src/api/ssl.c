@@ -538,6 +538,8 @@ static void set_tickets(SSL *s, clasp_config *c)
     long timeout = s->session_ctx->timeout;
 
     c->now_ms = clasp_now_ms();
+    /* OpenSSL 3.0: SSL_OP_NO_TICKET turns RFC 5077 tickets off in TLS 1.2. */
+    c->no_tickets12 = (s->p.options & SSL_OP_NO_TICKET) != 0;
     if (s->server) {
         memcpy(s->ticket_key.name, keys, CLASP_TICKET_KEY_NAME_LEN);
         memcpy(s->ticket_key.key, keys + 48, CLASP_TICKET_KEY_LEN);

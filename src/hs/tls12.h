@@ -1,6 +1,7 @@
 /* TLS 1.2 (RFC 5246) in Clasp's modern subset: ECDHE (RFC 8422) with AEAD
  * suites (RFC 5289, RFC 7905), extended master secret (RFC 7627) and the
- * renegotiation indication (RFC 5746); full handshakes only.  Internal to
+ * renegotiation indication (RFC 5746); resumption with RFC 5077 tickets
+ * only (no session-id cache).  Internal to
  * src/hs. */
 #ifndef CLASP_TLS12_H
 #define CLASP_TLS12_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "engine.h"
 
 #define CLASP_TLS12_MASTER_LEN 48      /* RFC 5246 §8.1 */
 #define CLASP_TLS12_VERIFY_DATA_LEN 12 /* RFC 5246 §7.4.9 */
@@ -85,6 +87,40 @@ typedef struct {
     int client_sent_groups;
     int client_sent_point_formats;
     uint16_t sig_scheme; /* server: the ServerKeyExchange's scheme */
+    /* RFC 5077 session tickets. */
+    int client_sent_ticket; /* server: session_ticket in the ClientHello */
+    int ticket_expected;    /* client: the ServerHello promised a ticket */
+    int send_ticket;        /* server: a NewSessionTicket follows (§3.3) */
+    int resuming;           /* the abbreviated handshake (RFC 5246 §7.3) */
+    uint16_t resume_suite;
+    int resume_ems;
+    uint8_t resume_master[CLASP_TLS12_MASTER_LEN];
 } clasp_tls12_hs;
+
+/* What a TLS 1.2 ticket seals (RFC 5077 §4 leaves the format to the server). */
+typedef struct {
+    uint16_t suite;
+    uint64_t issued_ms;
+    uint32_t lifetime; /* seconds */
+    int ems;           /* RFC 7627 §5.3: resumes only with the same choice */
+    uint8_t master[CLASP_TLS12_MASTER_LEN];
+} clasp_tls12_ticket_state;
+
+/* Resuming (RFC 5246 §7.3): the session's master secret (hs->t12's
+ * resume_master, wiped there) becomes the connection's, the key block
+ * comes from it and the new randoms.  Returns 1, or 0 after FATAL. */
+int clasp_tls12_resume_keys(clasp_conn *conn);
+
+#define CLASP_TLS12_TICKET_MAX 160 /* name, IV, sealed state, tag */
+
+/* Seals st under key (AES-256-GCM, the key name as additional data) into
+ * out (CLASP_TLS12_TICKET_MAX bytes).  Returns the ticket's length, or 0. */
+size_t clasp_tls12_seal_ticket(const clasp_crypto *c, const clasp_ticket_key *key,
+                               const clasp_tls12_ticket_state *st, uint8_t *out);
+/* Opens a ticket sealed by clasp_tls12_seal_ticket under key.  Returns 1,
+ * or 0 for anything else (another key, tampered, a TLS 1.3 ticket). */
+int clasp_tls12_open_ticket(const clasp_crypto *c, const clasp_ticket_key *key,
+                            const uint8_t *ticket, size_t ticket_len,
+                            clasp_tls12_ticket_state *st);
 
 #endif

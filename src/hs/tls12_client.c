@@ -1,5 +1,8 @@
 /* The TLS 1.2 client state machine (RFC 5246 §7.3) for ECDHE with AEAD
- * suites (RFC 8422, RFC 5289, RFC 7905): full handshakes only.
+ * suites (RFC 8422, RFC 5289, RFC 7905); RFC 5077 tickets are taken
+ * (NewSessionTicket before the server's CCS) and offered again, and a
+ * ServerHello echoing our session id starts the abbreviated handshake
+ * (RFC 5246 §7.3: the server's CCS and Finished, then ours).
  *
  * Entered from the TLS 1.3 client when the ServerHello answering our
  * ClientHello (which offered TLS 1.2 too) has no supported_versions; that
@@ -28,6 +31,7 @@ typedef enum {
     C12_SEND_CERTIFICATE_VERIFY,
     C12_SEND_CHANGE_CIPHER_SPEC,
     C12_SEND_FINISHED,
+    C12_READ_NEW_SESSION_TICKET,
     C12_READ_CHANGE_CIPHER_SPEC,
     C12_READ_FINISHED,
     C12_DONE,
@@ -62,6 +66,9 @@ static size_t offered_list(const clasp_conn *conn, uint16_t *out)
     out[n++] = CLASP_EXT_EC_POINT_FORMATS;
     out[n++] = CLASP_EXT_EXTENDED_MASTER_SECRET;
     out[n++] = CLASP_EXT_RENEGOTIATION_INFO;
+    if (!conn->cfg.no_tickets12) {
+        out[n++] = CLASP_EXT_SESSION_TICKET;
+    }
     return n;
 }
 
@@ -155,8 +162,69 @@ static int read_extensions(clasp_conn *conn, const clasp_server_hello *sh)
         !clasp_tls12_point_formats_ok(x.body[CLASP_X_EC_POINT_FORMATS])) {
         return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_TLS_INVALID_ECPOINTFORMAT_LIST);
     }
+    /* RFC 5077 §3.2: the server's session_ticket is empty and promises a
+     * NewSessionTicket. */
+    if (x.present[CLASP_X_SESSION_TICKET]) {
+        if (clasp_rd_left(&x.body[CLASP_X_SESSION_TICKET]) != 0) {
+            return FAIL(conn, SSL_AD_DECODE_ERROR, SSL_R_BAD_EXTENSION);
+        }
+        conn->hs->t12.ticket_expected = 1;
+    }
     return read_renegotiation_info(conn, &x) && read_extended_master_secret(conn, &x) &&
            clasp_read_selected_alpn(conn, &x);
+}
+
+/* The TLS 1.2 session offered in the ClientHello, or NULL. */
+static const clasp_ticket *offered_session(const clasp_conn *conn)
+{
+    const clasp_ticket *t = conn->cfg.resume;
+
+    return t != NULL && t->tls12 && !conn->cfg.no_tickets12 ? t : NULL;
+}
+
+/* RFC 5077 §3.4: the server accepted our ticket when it echoes the session
+ * id we sent with it.  Then the suite must be the session's (RFC 5246
+ * §7.4.1.3) and, RFC 7627 §5.3, extended_master_secret as the session had
+ * it, or the handshake is aborted. */
+static int read_resumption(clasp_conn *conn, const clasp_server_hello *sh)
+{
+    clasp_hs *hs = conn->hs;
+    const clasp_ticket *t = offered_session(conn);
+
+    if (t == NULL || hs->session_id_len == 0 || clasp_rd_left(&sh->session_id) != hs->session_id_len ||
+        CRYPTO_memcmp(sh->session_id.ptr, hs->session_id, hs->session_id_len) != 0) {
+        return 1;
+    }
+    if (sh->suite != t->suite || t->psk_len != CLASP_TLS12_MASTER_LEN) {
+        return FAIL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_OLD_SESSION_CIPHER_NOT_RETURNED);
+    }
+    if (hs->t12.ems != t->ems) {
+        return FAIL(conn, SSL_AD_HANDSHAKE_FAILURE, SSL_R_INCONSISTENT_EXTMS);
+    }
+    hs->t12.resuming = 1;
+    hs->t12.resume_ems = t->ems;
+    memcpy(hs->t12.resume_master, t->psk, CLASP_TLS12_MASTER_LEN);
+    return 1;
+}
+
+/* Resuming, the master secret stands for the server's authentication: its
+ * Finished proves it knows it (RFC 5246 §7.3; principle 8). */
+static int start_resumption(clasp_conn *conn)
+{
+    if (!clasp_tls12_resume_keys(conn)) {
+        return 0;
+    }
+    conn->hs->verified.psk = 1;
+    conn->resumed = 1;
+    return 1;
+}
+
+/* What the server sends next once we may expect its CCS: a
+ * NewSessionTicket first when it promised one (RFC 5077 §3.3). */
+static int after_our_finished(const clasp_conn *conn)
+{
+    return conn->hs->t12.ticket_expected ? C12_READ_NEW_SESSION_TICKET
+                                         : C12_READ_CHANGE_CIPHER_SPEC;
 }
 
 static clasp_hs_status do_read_server_hello(clasp_conn *conn)
@@ -172,14 +240,23 @@ static clasp_hs_status do_read_server_hello(clasp_conn *conn)
     if (!clasp_sh_parse(&body, &sh, &reason)) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, reason);
     }
-    /* The session id is the server's (RFC 5246 §7.4.1.3); with nothing
-     * offered for resumption, whatever it is names a new session. */
-    if (!check_version(conn, &sh) || !choose_suite(conn, &sh) || !read_extensions(conn, &sh)) {
+    /* The session id is the server's (RFC 5246 §7.4.1.3): ours echoed
+     * means our ticket was accepted, anything else names a new session. */
+    if (!check_version(conn, &sh) || !choose_suite(conn, &sh) || !read_extensions(conn, &sh) ||
+        !read_resumption(conn, &sh)) {
         return CLASP_HS_FAIL;
     }
     memcpy(conn->server_random, sh.random, 32);
     if (!clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
+    }
+    if (conn->hs->t12.resuming) {
+        if (!start_resumption(conn)) {
+            return CLASP_HS_FAIL;
+        }
+        clasp_hs_set_state(conn, after_our_finished(conn), "SSLv3/TLS read server hello",
+                           TLS_ST_CR_SRVR_HELLO);
+        return CLASP_HS_CONTINUE;
     }
     clasp_hs_set_state(conn, C12_READ_CERTIFICATE, "SSLv3/TLS read server hello",
                        TLS_ST_CR_SRVR_HELLO);
@@ -534,8 +611,66 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
     if (!clasp_tls12_send_finished(conn)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn, C12_READ_CHANGE_CIPHER_SPEC, "SSLv3/TLS write finished",
+    if (conn->hs->t12.resuming) {
+        /* RFC 5246 §7.3: our Finished ends the abbreviated handshake. */
+        clasp_hs_set_state(conn, C12_DONE, "SSLv3/TLS write finished", TLS_ST_CW_FINISHED);
+        return CLASP_HS_DONE;
+    }
+    clasp_hs_set_state(conn, after_our_finished(conn), "SSLv3/TLS write finished",
                        TLS_ST_CW_FINISHED);
+    return CLASP_HS_CONTINUE;
+}
+
+/* ---- NewSessionTicket (RFC 5077 §3.3) ------------------------------------------------------ */
+
+/* The ticket goes into conn->ticket with what resuming needs (suite,
+ * master secret, RFC 7627 use); the facade takes it when the handshake
+ * is done.  An empty ticket means the server changed its mind. */
+static int take_ticket(clasp_conn *conn, uint32_t lifetime, clasp_reader ticket)
+{
+    clasp_ticket *t = &conn->ticket;
+    size_t len = clasp_rd_left(&ticket);
+
+    clasp_ticket_cleanup(t);
+    conn->have_ticket = 0;
+    if (len == 0) {
+        return 1;
+    }
+    t->ticket = OPENSSL_malloc(len);
+    if (t->ticket == NULL || !clasp_rd_copy(&ticket, t->ticket, len)) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_MALLOC_FAILURE);
+    }
+    t->ticket_len = len;
+    t->tls12 = 1;
+    t->suite = conn->suite;
+    t->ems = conn->ems;
+    t->lifetime = lifetime;
+    memcpy(t->psk, conn->master_secret, CLASP_TLS12_MASTER_LEN);
+    t->psk_len = CLASP_TLS12_MASTER_LEN;
+    conn->have_ticket = 1;
+    return 1;
+}
+
+/* struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } */
+static clasp_hs_status do_read_new_session_ticket(clasp_conn *conn)
+{
+    clasp_reader body;
+    clasp_reader ticket;
+    uint32_t lifetime;
+    clasp_hs_status st = clasp_hs_expect(conn, CLASP_HT_NEW_SESSION_TICKET, &body);
+
+    if (st != CLASP_HS_CONTINUE) {
+        return st;
+    }
+    if (!clasp_rd_u32(&body, &lifetime) || !clasp_rd_u16_prefixed(&body, &ticket) ||
+        !clasp_rd_done(&body)) {
+        return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
+    }
+    if (!take_ticket(conn, lifetime, ticket) || !clasp_hs_consume(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    clasp_hs_set_state(conn, C12_READ_CHANGE_CIPHER_SPEC, "SSLv3/TLS read server session ticket",
+                       TLS_ST_CR_SESSION_TICKET);
     return CLASP_HS_CONTINUE;
 }
 
@@ -558,7 +693,7 @@ int clasp_tls12_client_ccs(clasp_conn *conn)
     if (conn->hs->state != C12_READ_CHANGE_CIPHER_SPEC) {
         return FAIL(conn, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_CCS_RECEIVED_EARLY);
     }
-    if (!v->cert || !v->cert_verify) {
+    if (!CLASP_PEER_AUTHENTICATED(v)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     if (!clasp_tls12_install_key(conn, 0)) {
@@ -581,6 +716,12 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
     }
     if (!clasp_tls12_check_finished(conn, &body) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
+    }
+    if (conn->hs->t12.resuming) {
+        /* RFC 5246 §7.3: resuming, the server finished first; now us. */
+        clasp_hs_set_state(conn, C12_SEND_CHANGE_CIPHER_SPEC, "SSLv3/TLS read finished",
+                           TLS_ST_CR_FINISHED);
+        return CLASP_HS_CONTINUE;
     }
     clasp_hs_set_state(conn, C12_DONE, "SSLv3/TLS read finished", TLS_ST_CR_FINISHED);
     return CLASP_HS_DONE;
@@ -609,6 +750,8 @@ clasp_hs_status clasp_tls12_client_step(clasp_conn *conn)
         return do_send_change_cipher_spec(conn);
     case C12_SEND_FINISHED:
         return do_send_finished(conn);
+    case C12_READ_NEW_SESSION_TICKET:
+        return do_read_new_session_ticket(conn);
     case C12_READ_CHANGE_CIPHER_SPEC:
         return do_read_change_cipher_spec(conn);
     case C12_READ_FINISHED:

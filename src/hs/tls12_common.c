@@ -18,6 +18,97 @@
 /* RFC 5246 §7.2 AlertLevel. */
 #define ALERT_WARNING 1
 
+/* ---- RFC 5077 tickets: sealing the session state ----------------------------- */
+
+/* The first byte of the sealed state: a TLS 1.3 ticket under the same key
+ * has another, so neither version resumes the other's tickets. */
+#define TICKET12_FORMAT 0x12
+#define TICKET12_STATE_LEN (1 + 2 + 8 + 4 + 1 + CLASP_TLS12_MASTER_LEN)
+#define TICKET12_OVERHEAD (CLASP_TICKET_KEY_NAME_LEN + CLASP_AEAD_NONCE_LEN + CLASP_AEAD_TAG_LEN)
+
+static int put_state(uint8_t *buf, const clasp_tls12_ticket_state *st)
+{
+    clasp_writer w;
+
+    clasp_wr_init_fixed(&w, buf, TICKET12_STATE_LEN);
+    clasp_wr_u8(&w, TICKET12_FORMAT);
+    clasp_wr_u16(&w, st->suite);
+    clasp_wr_u32(&w, (uint32_t)(st->issued_ms >> 32));
+    clasp_wr_u32(&w, (uint32_t)st->issued_ms);
+    clasp_wr_u32(&w, st->lifetime);
+    clasp_wr_u8(&w, st->ems ? 1 : 0);
+    clasp_wr_bytes(&w, st->master, CLASP_TLS12_MASTER_LEN);
+    return clasp_wr_ok(&w) && w.len == TICKET12_STATE_LEN;
+}
+
+size_t clasp_tls12_seal_ticket(const clasp_crypto *c, const clasp_ticket_key *key,
+                               const clasp_tls12_ticket_state *st, uint8_t *out)
+{
+    uint8_t *iv = out + CLASP_TICKET_KEY_NAME_LEN;
+    uint8_t *body = iv + CLASP_AEAD_NONCE_LEN;
+    clasp_aead *aead;
+    int ok;
+
+    memcpy(out, key->name, CLASP_TICKET_KEY_NAME_LEN);
+    if (!put_state(body, st) || !clasp_rand_bytes(c, iv, CLASP_AEAD_NONCE_LEN)) {
+        OPENSSL_cleanse(body, TICKET12_STATE_LEN);
+        return 0;
+    }
+    aead = clasp_aead_new(c, CLASP_AEAD_AES_256_GCM, key->key, 1);
+    ok = aead != NULL && clasp_aead_seal(aead, iv, out, CLASP_TICKET_KEY_NAME_LEN, body,
+                                         TICKET12_STATE_LEN, body + TICKET12_STATE_LEN);
+    clasp_aead_free(aead);
+    if (!ok) {
+        OPENSSL_cleanse(out, CLASP_TLS12_TICKET_MAX);
+        return 0;
+    }
+    return TICKET12_OVERHEAD + TICKET12_STATE_LEN;
+}
+
+static int get_state(clasp_reader r, clasp_tls12_ticket_state *st)
+{
+    uint8_t format;
+    uint8_t ems;
+    uint32_t hi;
+    uint32_t lo;
+
+    if (!clasp_rd_u8(&r, &format) || format != TICKET12_FORMAT || !clasp_rd_u16(&r, &st->suite) ||
+        !clasp_rd_u32(&r, &hi) || !clasp_rd_u32(&r, &lo) || !clasp_rd_u32(&r, &st->lifetime) ||
+        !clasp_rd_u8(&r, &ems) || ems > 1 ||
+        !clasp_rd_copy(&r, st->master, CLASP_TLS12_MASTER_LEN) || !clasp_rd_done(&r)) {
+        return 0;
+    }
+    st->issued_ms = ((uint64_t)hi << 32) | lo;
+    st->ems = ems;
+    return 1;
+}
+
+int clasp_tls12_open_ticket(const clasp_crypto *c, const clasp_ticket_key *key,
+                            const uint8_t *ticket, size_t ticket_len,
+                            clasp_tls12_ticket_state *st)
+{
+    uint8_t buf[CLASP_TLS12_TICKET_MAX];
+    uint8_t *body = buf + CLASP_TICKET_KEY_NAME_LEN + CLASP_AEAD_NONCE_LEN;
+    clasp_reader plain;
+    clasp_aead *aead;
+    int ok;
+
+    if (ticket_len != TICKET12_OVERHEAD + TICKET12_STATE_LEN ||
+        CRYPTO_memcmp(ticket, key->name, CLASP_TICKET_KEY_NAME_LEN) != 0) {
+        return 0;
+    }
+    memcpy(buf, ticket, ticket_len);
+    aead = clasp_aead_new(c, CLASP_AEAD_AES_256_GCM, key->key, 0);
+    ok = aead != NULL && clasp_aead_open(aead, buf + CLASP_TICKET_KEY_NAME_LEN, buf,
+                                         CLASP_TICKET_KEY_NAME_LEN, body, TICKET12_STATE_LEN,
+                                         body + TICKET12_STATE_LEN);
+    clasp_aead_free(aead);
+    clasp_rd_init(&plain, body, TICKET12_STATE_LEN);
+    ok = ok && get_state(plain, st);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return ok;
+}
+
 /* ---- the transcript -------------------------------------------------------- */
 
 int clasp_tls12_transcript_hash(clasp_conn *conn, uint8_t *out)
@@ -248,6 +339,26 @@ int clasp_tls12_derive_keys(clasp_conn *conn)
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     conn->ems = t->ems;
+    keylog_master(conn);
+    return 1;
+}
+
+int clasp_conn_has_ticket(const clasp_conn *conn)
+{
+    return conn->have_ticket;
+}
+
+int clasp_tls12_resume_keys(clasp_conn *conn)
+{
+    clasp_tls12_hs *t = &conn->hs->t12;
+
+    memcpy(conn->master_secret, t->resume_master, CLASP_TLS12_MASTER_LEN);
+    OPENSSL_cleanse(t->resume_master, sizeof(t->resume_master));
+    conn->ems = t->resume_ems;
+    if (!clasp_tls12_key_block(conn->cfg.crypto, conn->hash, conn->aead, conn->master_secret,
+                               conn->client_random, conn->server_random, &t->keys)) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    }
     keylog_master(conn);
     return 1;
 }

@@ -1,12 +1,18 @@
 /* The TLS 1.2 server state machine (RFC 5246 §7.3) for ECDHE with AEAD
- * suites (RFC 8422, RFC 5289, RFC 7905): full handshakes only.
+ * suites (RFC 8422, RFC 5289, RFC 7905), with RFC 5077 session tickets.
  *
  *   ClientHello            -->
  *                          <--  ServerHello, Certificate, ServerKeyExchange,
  *                               [CertificateRequest], ServerHelloDone
  *   [Certificate], ClientKeyExchange, [CertificateVerify],
  *   ChangeCipherSpec, Finished -->
- *                          <--  ChangeCipherSpec, Finished
+ *                          <--  [NewSessionTicket], ChangeCipherSpec, Finished
+ *
+ * and, for a ticket we sealed (RFC 5077 §3.1, RFC 5246 §7.3):
+ *
+ *   ClientHello + ticket   -->
+ *                          <--  ServerHello, ChangeCipherSpec, Finished
+ *   ChangeCipherSpec, Finished -->
  *
  * Entered from the TLS 1.3 server once version negotiation chose TLS 1.2
  * (SNI, ALPN, client_random and session id are already read there); one
@@ -37,6 +43,7 @@ typedef enum {
     S12_READ_CHANGE_CIPHER_SPEC,
     S12_READ_FINISHED,
     S12_SEND_FINISHED,
+    S12_SEND_RESUMED_FINISHED,
     S12_DONE,
 } server12_state;
 
@@ -223,6 +230,48 @@ static uint16_t choose_group(const clasp_conn *conn)
 
 /* The TLS 1.2 ClientHello (RFC 5246 §7.4.1.2): what the TLS 1.3 server has
  * not read yet. */
+static const clasp_suite_info *suite_usable(const clasp_conn *conn, uint16_t id);
+
+/* RFC 7627 §5.3: a session resumes only when both it and this
+ * ClientHello used the extended master secret, or neither did; otherwise
+ * the handshake is a full one. */
+static int ticket_usable(const clasp_conn *conn, const clasp_tls12_ticket_state *st)
+{
+    uint64_t age_ms = conn->cfg.now_ms - st->issued_ms;
+
+    return st->issued_ms <= conn->cfg.now_ms && age_ms <= (uint64_t)st->lifetime * 1000u &&
+           suite_usable(conn, st->suite) != NULL && st->ems == conn->hs->t12.ems;
+}
+
+/* RFC 5077 §3.2: an empty session_ticket asks for a ticket; one of ours
+ * that is still good resumes the session it seals; anything else is
+ * ignored and the handshake is a full one (§3.4). */
+static void read_session_ticket(clasp_conn *conn, const clasp_exts *x)
+{
+    clasp_tls12_hs *t = &conn->hs->t12;
+    const clasp_reader *tk = &x->body[CLASP_X_SESSION_TICKET];
+    clasp_tls12_ticket_state st;
+
+    if (!x->present[CLASP_X_SESSION_TICKET] || conn->cfg.ticket_key == NULL ||
+        conn->cfg.no_tickets12) {
+        return;
+    }
+    t->client_sent_ticket = 1;
+    if (clasp_rd_left(tk) > 0 &&
+        clasp_tls12_open_ticket(conn->cfg.crypto, conn->cfg.ticket_key, tk->ptr,
+                                clasp_rd_left(tk), &st) &&
+        ticket_usable(conn, &st)) {
+        t->resuming = 1;
+        t->resume_suite = st.suite;
+        t->resume_ems = st.ems;
+        memcpy(t->resume_master, st.master, sizeof(st.master));
+        /* Principle 8: only we can have sealed it; the Finished messages
+         * prove the client holds its master secret. */
+        conn->hs->verified.psk = 1;
+    }
+    OPENSSL_cleanse(&st, sizeof(st));
+}
+
 static int process_client_hello(clasp_conn *conn, clasp_reader *body)
 {
     clasp_client_hello ch;
@@ -245,6 +294,7 @@ static int process_client_hello(clasp_conn *conn, clasp_reader *body)
     }
     keep_suites(conn, ch.suites);
     conn->hs->kex_group = choose_group(conn);
+    read_session_ticket(conn, &x);
     return 1;
 }
 
@@ -381,7 +431,7 @@ static int any_extension(const clasp_conn *conn)
     const clasp_tls12_hs *t = &conn->hs->t12;
 
     return (conn->have_sni && conn->hs->sni_ack) || t->secure_reneg || t->ems ||
-           t->client_sent_point_formats || conn->alpn_len > 0;
+           t->client_sent_point_formats || conn->alpn_len > 0 || t->send_ticket;
 }
 
 /* The extensions answering the client's (RFC 5246 §7.4.1.4: only those it
@@ -405,6 +455,9 @@ static void put_extensions(clasp_conn *conn, clasp_writer *w)
     }
     if (t->ems) {
         put_empty_ext(w, CLASP_EXT_EXTENDED_MASTER_SECRET);
+    }
+    if (t->send_ticket) {
+        put_empty_ext(w, CLASP_EXT_SESSION_TICKET); /* RFC 5077 §3.2 */
     }
     if (t->client_sent_point_formats) {
         clasp_wr_u16(w, CLASP_EXT_EC_POINT_FORMATS); /* RFC 8422 §5.2 */
@@ -435,28 +488,70 @@ static int make_server_random(clasp_conn *conn)
     return 1;
 }
 
-/* RFC 5246 §7.4.1.3.  The session id is empty: sessions are not resumed
- * (yet), so none is cached. */
+/* RFC 5077 §3.4: resuming, the ServerHello echoes the client's session id
+ * (that is how the client learns its ticket was accepted) and carries the
+ * session's suite.  A full handshake sends an empty session id: sessions
+ * live in tickets only, nothing is cached. */
+static void choose_session(clasp_conn *conn)
+{
+    clasp_tls12_hs *t = &conn->hs->t12;
+    const clasp_suite_info *s = t->resuming ? clasp_suite12(t->resume_suite) : NULL;
+
+    if (s != NULL) {
+        conn->suite = s->id;
+        conn->hash = s->hash;
+        conn->aead = s->aead;
+    }
+    t->send_ticket = t->client_sent_ticket && !t->resuming && conn->cfg.num_tickets > 0;
+}
+
+/* RFC 5246 §7.4.1.3. */
 static clasp_hs_status do_send_server_hello(clasp_conn *conn)
 {
+    clasp_hs *hs = conn->hs;
+    size_t sid_len = hs->t12.resuming ? hs->session_id_len : 0;
     clasp_wr_mark mark;
     clasp_writer *w;
 
     if (!make_server_random(conn)) {
         return CLASP_HS_FAIL;
     }
+    choose_session(conn);
     w = clasp_hs_begin(conn, CLASP_HT_SERVER_HELLO, &mark);
     clasp_wr_u16(w, CLASP_TLS12);
     clasp_wr_bytes(w, conn->server_random, 32);
-    clasp_wr_u8(w, 0);
+    clasp_wr_u8(w, (uint8_t)sid_len);
+    clasp_wr_bytes(w, hs->session_id, sid_len);
     clasp_wr_u16(w, conn->suite);
     clasp_wr_u8(w, 0); /* compression_method null */
     put_extensions(conn, w);
     if (!clasp_hs_send(conn, &mark)) {
         return CLASP_HS_FAIL;
     }
-    clasp_hs_set_state(conn, S12_SEND_CERTIFICATE, "SSLv3/TLS write server hello",
-                       TLS_ST_SW_SRVR_HELLO);
+    clasp_hs_set_state(conn, hs->t12.resuming ? S12_SEND_RESUMED_FINISHED : S12_SEND_CERTIFICATE,
+                       "SSLv3/TLS write server hello", TLS_ST_SW_SRVR_HELLO);
+    return CLASP_HS_CONTINUE;
+}
+
+/* RFC 5246 §7.3 abbreviated handshake: the server's CCS and Finished come
+ * right after the ServerHello, under keys from the session's master
+ * secret and the new randoms. */
+static clasp_hs_status do_send_resumed_finished(clasp_conn *conn)
+{
+    if (!conn->hs->verified.psk) {
+        return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    }
+    if (!clasp_tls12_resume_keys(conn) || !clasp_tls12_send_ccs(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    clasp_hs_set_state(conn, S12_SEND_RESUMED_FINISHED, "SSLv3/TLS write change cipher spec",
+                       TLS_ST_SW_CHANGE);
+    if (!clasp_tls12_send_finished(conn)) {
+        return CLASP_HS_FAIL;
+    }
+    conn->resumed = 1;
+    clasp_hs_set_state(conn, S12_READ_CHANGE_CIPHER_SPEC, "SSLv3/TLS write finished",
+                       TLS_ST_SW_FINISHED);
     return CLASP_HS_CONTINUE;
 }
 
@@ -733,8 +828,44 @@ static clasp_hs_status do_read_finished(clasp_conn *conn)
     if (!clasp_tls12_check_finished(conn, &body) || !clasp_hs_consume(conn)) {
         return CLASP_HS_FAIL;
     }
+    if (conn->hs->t12.resuming) {
+        /* RFC 5246 §7.3: the client's Finished ends the abbreviated handshake. */
+        clasp_hs_set_state(conn, S12_DONE, "SSLv3/TLS read finished", TLS_ST_SR_FINISHED);
+        return CLASP_HS_DONE;
+    }
     clasp_hs_set_state(conn, S12_SEND_FINISHED, "SSLv3/TLS read finished", TLS_ST_SR_FINISHED);
     return CLASP_HS_CONTINUE;
+}
+
+/* RFC 5077 §3.3: NewSessionTicket { uint32 ticket_lifetime_hint;
+ * opaque ticket<0..2^16-1>; }, before our CCS, sealing this session. */
+static int send_new_session_ticket(clasp_conn *conn)
+{
+    clasp_tls12_ticket_state st = {
+        .suite = conn->suite,
+        .issued_ms = conn->cfg.now_ms,
+        .lifetime = conn->cfg.ticket_lifetime,
+        .ems = conn->ems,
+    };
+    uint8_t ticket[CLASP_TLS12_TICKET_MAX];
+    size_t len;
+    clasp_wr_mark mark;
+    clasp_writer *w;
+    int ok;
+
+    memcpy(st.master, conn->master_secret, sizeof(st.master));
+    len = clasp_tls12_seal_ticket(conn->cfg.crypto, conn->cfg.ticket_key, &st, ticket);
+    OPENSSL_cleanse(&st, sizeof(st));
+    if (len == 0) {
+        return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    }
+    w = clasp_hs_begin(conn, CLASP_HT_NEW_SESSION_TICKET, &mark);
+    clasp_wr_u32(w, conn->cfg.ticket_lifetime);
+    clasp_wr_u16(w, (uint16_t)len);
+    clasp_wr_bytes(w, ticket, len);
+    ok = clasp_hs_send(conn, &mark);
+    OPENSSL_cleanse(ticket, sizeof(ticket));
+    return ok;
 }
 
 /* Our CCS and Finished (over the transcript through the client's
@@ -743,6 +874,9 @@ static clasp_hs_status do_send_finished(clasp_conn *conn)
 {
     if (!conn->hs->verified.finished || !client_auth_verified(conn)) {
         return FATAL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
+    }
+    if (conn->hs->t12.send_ticket && !send_new_session_ticket(conn)) {
+        return CLASP_HS_FAIL;
     }
     if (!clasp_tls12_send_ccs(conn)) {
         return CLASP_HS_FAIL;
@@ -787,6 +921,8 @@ clasp_hs_status clasp_tls12_server_step(clasp_conn *conn)
         return do_read_finished(conn);
     case S12_SEND_FINISHED:
         return do_send_finished(conn);
+    case S12_SEND_RESUMED_FINISHED:
+        return do_send_resumed_finished(conn);
     case S12_DONE:
         return CLASP_HS_DONE;
     default:

@@ -141,6 +141,9 @@ static void put_supported_versions(const clasp_conn *conn, clasp_writer *w)
  * 7627 §5.1).  Secure renegotiation is signalled with the SCSV. */
 static void put_tls12_extensions(const clasp_conn *conn, clasp_writer *w)
 {
+    const clasp_ticket *t = conn->cfg.resume;
+    clasp_wr_mark ext;
+
     if (!offers12(conn)) {
         return;
     }
@@ -150,6 +153,17 @@ static void put_tls12_extensions(const clasp_conn *conn, clasp_writer *w)
     clasp_wr_u8(w, 0);
     clasp_wr_u16(w, CLASP_EXT_EXTENDED_MASTER_SECRET);
     clasp_wr_u16(w, 0);
+    if (conn->cfg.no_tickets12) {
+        return;
+    }
+    /* RFC 5077 §3.2: empty asks for a ticket; a session's ticket asks to
+     * resume it. */
+    clasp_wr_u16(w, CLASP_EXT_SESSION_TICKET);
+    clasp_wr_open_u16(w, &ext);
+    if (t != NULL && t->tls12) {
+        clasp_wr_bytes(w, t->ticket, t->ticket_len);
+    }
+    clasp_wr_close(w, &ext);
 }
 
 static void put_cookie(clasp_conn *conn, clasp_writer *w)
@@ -218,6 +232,9 @@ static size_t offered_list(const clasp_conn *conn, uint16_t *out)
     if (offers12(conn)) {
         out[n++] = CLASP_EXT_EC_POINT_FORMATS;
         out[n++] = CLASP_EXT_EXTENDED_MASTER_SECRET;
+        if (!conn->cfg.no_tickets12) {
+            out[n++] = CLASP_EXT_SESSION_TICKET;
+        }
         /* RFC 5746 §3.6: the answer to the SCSV. */
         out[n++] = CLASP_EXT_RENEGOTIATION_INFO;
     }
@@ -310,7 +327,10 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
     }
     /* RFC 9846 Appendix E.4: middlebox compatibility sends a fresh
      * 32-byte legacy_session_id (a TLS 1.3 offer only). */
-    if (cfg->middlebox_compat && offers13(conn)) {
+    /* RFC 5077 §3.4: with a TLS 1.2 ticket, a session id of our own tells
+     * whether the server accepted it (it echoes the id). */
+    if ((cfg->middlebox_compat && offers13(conn)) ||
+        (offers12(conn) && !cfg->no_tickets12 && cfg->resume != NULL && cfg->resume->tls12)) {
         hs->session_id_len = 32;
         if (!clasp_rand_bytes(cfg->crypto, hs->session_id, 32)) {
             return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);

@@ -68,6 +68,22 @@ expect_rc clasp-client "$CLI_RC" nonzero
 expect_in "$CLI_ERR" '^Verification error: hostname mismatch$'
 case_end
 
+# RFC 5077 tickets: the first connection gets one, the 5 reconnections resume
+# with the abbreviated handshake (RFC 5246 §7.3: no Certificate).  -naccept 6
+# comes after the -naccept 1 of start_openssl_server: the last one counts.
+to_openssl "-reconnect resumes 5 times with a session ticket" ecdsa-p256 -naccept 6 -- \
+    -tls1_2 -reconnect -msg
+expect_good12_client
+expect_in "$CLI_ERR" '^New, TLSv1\.2, Cipher is '
+expect_in "$CLI_ERR" '^<<< Handshake NewSessionTicket'
+if [ "$(grep -c '^Reused, TLSv1\.2, Cipher is ' "$CLI_ERR")" -ne 5 ]; then
+    fail_case "expected 5 'Reused, TLSv1.2' lines in $(basename "$CLI_ERR")"
+fi
+if [ "$(grep -c '^<<< Handshake Certificate' "$CLI_ERR")" -ne 1 ]; then
+    fail_case "expected a Certificate on the first connection only"
+fi
+case_end
+
 # ---- s_client -> clasp-server ---------------------------------------------------
 
 # from_openssl NAME LEAF [clasp-server args...] -- [s_client args...]
@@ -123,6 +139,34 @@ case_end
 from_openssl "ALPN http/1.1" ecdsa-p256 -alpn http/1.1 -- -tls1_2 -alpn h2,http/1.1
 expect_good12_server
 expect_in "$SRV_LOG" '^ALPN protocol: http/1.1$'
+case_end
+
+# RFC 5077: s_client saves the session with its ticket, then offers it again.
+case_begin "s_client -> clasp-server: TLS 1.2 ticket resumption (-sess_out, then -sess_in)"
+if start_clasp_server -msg -cert "$C/ecdsa-p256.pem" -key "$C/ecdsa-p256.key" -naccept 2; then
+    SESS=$PEER_BASE.session.pem
+    # Without -brief: s_client reports "New," or "Reused,".
+    for io in "-sess_out" "-sess_in"; do
+        session_start s_client openssl s_client -connect "127.0.0.1:$SRV_PORT" -tls1_2 \
+            -CAfile "$C/ca.pem" -verify_return_error -servername localhost "$io" "$SESS"
+        session_send 'hello\n'
+        session_wait "$CLI_OUT" '^hello$'
+        session_end
+        if [ "$io" = -sess_out ]; then
+            expect_in "$CLI_OUT" '^New, TLSv1\.2'
+            expect_in "$CLI_OUT" 'TLS session ticket lifetime hint'
+        else
+            expect_in "$CLI_OUT" '^Reused, TLSv1\.2'
+        fi
+        expect_in "$CLI_OUT" '^hello$'
+    done
+    server_done
+    # One ticket on the full handshake; the resumption has no Certificate.
+    [ "$(grep -c '>>> Handshake NewSessionTicket' "$SRV_LOG")" -eq 1 ] ||
+        fail_case "expected 1 NewSessionTicket in $(basename "$SRV_LOG")"
+    [ "$(grep -c '>>> Handshake Certificate' "$SRV_LOG")" -eq 1 ] ||
+        fail_case "expected a Certificate on the first connection only"
+fi
 case_end
 
 finish
