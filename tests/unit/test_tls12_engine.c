@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "engine.h"
+#include "helpers/engine_test.h"
 #include "ext/ext.h"
 #include "hs/conn.h"
 
@@ -48,25 +49,6 @@ static X509 *certs[NUM_KEYS];
 
 /* ---- fixture ------------------------------------------------------------------------- */
 
-static X509 *self_signed(EVP_PKEY *key)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
-                               0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
-    X509_NAME_free(name);
-    return x;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -78,7 +60,7 @@ static int setup(void **state)
         if (keys[i] == NULL) {
             return -1;
         }
-        certs[i] = self_signed(keys[i]);
+        certs[i] = clasp_test_self_signed(keys[i], "localhost");
     }
     return crypto != NULL ? 0 : -1;
 }
@@ -162,21 +144,6 @@ typedef struct {
     void *arg;
 } tamper;
 
-static size_t move_bytes(clasp_conn *from, clasp_conn *to, size_t chunk)
-{
-    const uint8_t *out;
-    uint8_t *in;
-    size_t n = clasp_conn_out_pending(from, &out);
-    size_t space = clasp_conn_in_space(to, &in);
-
-    n = n < chunk ? n : chunk;
-    n = n < space ? n : space;
-    memcpy(in, out, n);
-    clasp_conn_in_commit(to, n);
-    clasp_conn_out_consume(from, n);
-    return n;
-}
-
 /* Moves a whole flight through t (if any). */
 static size_t move_flight(pair *p, clasp_conn *from, clasp_conn *to, const tamper *t)
 {
@@ -186,7 +153,7 @@ static size_t move_flight(pair *p, clasp_conn *from, clasp_conn *to, const tampe
     size_t n = clasp_conn_out_pending(from, &out);
 
     if (t == NULL || t->fn == NULL || n == 0) {
-        return move_bytes(from, to, FLIGHT_MAX);
+        return clasp_test_move_bytes(from, to, FLIGHT_MAX);
     }
     assert_true(n <= FLIGHT_MAX);
     memcpy(buf, out, n);
@@ -240,7 +207,7 @@ static void deliver_alert(pair *p, clasp_conn *failed)
 {
     clasp_conn *peer = failed == p->c ? p->s : p->c;
 
-    move_bytes(failed, peer, FLIGHT_MAX);
+    clasp_test_move_bytes(failed, peer, FLIGHT_MAX);
     clasp_conn_process(peer);
     ERR_clear_error();
 }
@@ -266,7 +233,7 @@ static outcome run(pair *p, size_t chunk, const tamper *c2s, const tamper *s2c)
         if (chunk == 0) {
             moved = move_flight(p, p->c, p->s, c2s) + move_flight(p, p->s, p->c, s2c);
         } else {
-            moved = move_bytes(p->c, p->s, chunk) + move_bytes(p->s, p->c, chunk);
+            moved = clasp_test_move_bytes(p->c, p->s, chunk) + clasp_test_move_bytes(p->s, p->c, chunk);
         }
         if (moved == 0 && clasp_conn_handshake_done(p->c) && clasp_conn_handshake_done(p->s)) {
             o.done = 1;
@@ -300,12 +267,12 @@ static void exchange_data(pair *p)
     uint8_t buf[64];
 
     assert_int_equal(clasp_conn_write_app(p->c, (const uint8_t *)msg, sizeof(msg)), sizeof(msg));
-    move_bytes(p->c, p->s, FLIGHT_MAX);
+    clasp_test_move_bytes(p->c, p->s, FLIGHT_MAX);
     assert_int_equal(step(p, p->s), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(p->s, buf, sizeof(buf), 0), sizeof(msg));
     assert_memory_equal(buf, msg, sizeof(msg));
     assert_int_equal(clasp_conn_write_app(p->s, buf, 5), 5);
-    move_bytes(p->s, p->c, FLIGHT_MAX);
+    clasp_test_move_bytes(p->s, p->c, FLIGHT_MAX);
     assert_int_equal(step(p, p->c), CLASP_WAIT_APP_READ);
     assert_int_equal(clasp_conn_read_app(p->c, buf, sizeof(buf), 0), 5);
 }
@@ -868,9 +835,9 @@ static void run_to_client_finished(pair *p)
     for (int i = 0; i < 20 && clasp_conn_state_code(p->c) != TLS_ST_CW_FINISHED; i++) {
         step(p, p->c);
         step(p, p->s);
-        move_bytes(p->s, p->c, FLIGHT_MAX);
+        clasp_test_move_bytes(p->s, p->c, FLIGHT_MAX);
         if (clasp_conn_state_code(p->c) != TLS_ST_CW_FINISHED) {
-            move_bytes(p->c, p->s, FLIGHT_MAX);
+            clasp_test_move_bytes(p->c, p->s, FLIGHT_MAX);
         }
     }
     step(p, p->c);
@@ -903,7 +870,7 @@ static void test_bad_finished_from_client(void **state)
      * keys from the true transcript */
     n = clasp_conn_out_pending(p.c, &out);
     fin = last_record(out, n);
-    move_bytes(p.c, p.s, fin);
+    clasp_test_move_bytes(p.c, p.s, fin);
     assert_int_equal(step(&p, p.s), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_state_code(p.s), TLS_ST_SR_CHANGE);
     corrupt_transcript(p.s);
@@ -1245,10 +1212,10 @@ static void test_hello_request_refused(void **state)
     (void)state;
     handshake_pair(&p);
     inject(p.s, hello_request, sizeof(hello_request));
-    move_bytes(p.s, p.c, FLIGHT_MAX);
+    clasp_test_move_bytes(p.s, p.c, FLIGHT_MAX);
     assert_int_equal(step(&p, p.c), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_alert_sent(p.c), (1 << 8) | SSL_AD_NO_RENEGOTIATION);
-    move_bytes(p.c, p.s, FLIGHT_MAX);
+    clasp_test_move_bytes(p.c, p.s, FLIGHT_MAX);
     assert_int_equal(step(&p, p.s), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_alert_received(p.s), (1 << 8) | SSL_AD_NO_RENEGOTIATION);
     assert_int_equal(ERR_peek_error(), 0);
@@ -1264,7 +1231,7 @@ static void test_hello_request_with_body(void **state)
     (void)state;
     handshake_pair(&p);
     inject(p.s, bad, sizeof(bad));
-    move_bytes(p.s, p.c, FLIGHT_MAX);
+    clasp_test_move_bytes(p.s, p.c, FLIGHT_MAX);
     assert_int_equal(step(&p, p.c), CLASP_WAIT_ERROR);
     assert_int_equal(ERR_GET_REASON(ERR_get_error()), SSL_R_BAD_LENGTH);
     assert_int_equal(ERR_get_error(), 0);
@@ -1284,10 +1251,10 @@ static void test_client_hello_refused(void **state)
     (void)state;
     handshake_pair(&p);
     inject(p.c, rec + 5, len - 5);
-    move_bytes(p.c, p.s, FLIGHT_MAX);
+    clasp_test_move_bytes(p.c, p.s, FLIGHT_MAX);
     assert_int_equal(step(&p, p.s), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_alert_sent(p.s), (1 << 8) | SSL_AD_NO_RENEGOTIATION);
-    move_bytes(p.s, p.c, FLIGHT_MAX);
+    clasp_test_move_bytes(p.s, p.c, FLIGHT_MAX);
     assert_int_equal(step(&p, p.c), CLASP_WAIT_INPUT);
     assert_int_equal(clasp_conn_alert_received(p.c), (1 << 8) | SSL_AD_NO_RENEGOTIATION);
     assert_int_equal(ERR_peek_error(), 0);
@@ -1297,7 +1264,7 @@ static void test_client_hello_refused(void **state)
         static const uint8_t hello_request[4] = {CLASP_HT_HELLO_REQUEST, 0, 0, 0};
 
         inject(p.c, hello_request, sizeof(hello_request));
-        move_bytes(p.c, p.s, FLIGHT_MAX);
+        clasp_test_move_bytes(p.c, p.s, FLIGHT_MAX);
         assert_int_equal(step(&p, p.s), CLASP_WAIT_ERROR);
         assert_int_equal(clasp_conn_alert_sent(p.s), (2 << 8) | SSL_AD_UNEXPECTED_MESSAGE);
     }
