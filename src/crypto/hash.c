@@ -284,6 +284,93 @@ int clasp_hkdf_expand_label(const clasp_crypto *c, clasp_hash_id h, const uint8_
 
 #define MAX_SEED_PARTS 6
 
+/* One HMAC key, for many MACs under it: the inner and outer contexts have
+ * absorbed K0 ^ ipad and K0 ^ opad once, and each MAC starts from copies
+ * (RFC 2104's precomputation; P_hash makes several MACs per key). */
+typedef struct {
+    EVP_MD_CTX *inner;
+    EVP_MD_CTX *outer;
+    EVP_MD_CTX *work;
+    size_t hash_len;
+} hmac_key;
+
+static void hmac_key_free(hmac_key *hk)
+{
+    EVP_MD_CTX_free(hk->inner);
+    EVP_MD_CTX_free(hk->outer);
+    EVP_MD_CTX_free(hk->work);
+    memset(hk, 0, sizeof(*hk));
+}
+
+static int absorb_pad(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *k0, size_t block,
+                      uint8_t xor_with)
+{
+    uint8_t pad[MAX_BLOCK];
+    int ok;
+
+    for (size_t i = 0; i < block; i++) {
+        pad[i] = k0[i] ^ xor_with;
+    }
+    ok = EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, block);
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return ok;
+}
+
+static int hmac_key_init(hmac_key *hk, const clasp_crypto *c, clasp_hash_id h,
+                         const uint8_t *key, size_t key_len)
+{
+    const EVP_MD *md = clasp_crypto_md(c, h);
+    uint8_t k0[MAX_BLOCK] = {0};
+    size_t block;
+    int ok;
+
+    memset(hk, 0, sizeof(*hk));
+    if (md == NULL) {
+        return 0;
+    }
+    block = c->md_block[h];
+    hk->hash_len = clasp_hash_len(h);
+    hk->inner = EVP_MD_CTX_new();
+    hk->outer = EVP_MD_CTX_new();
+    hk->work = EVP_MD_CTX_new();
+    if (hk->inner == NULL || hk->outer == NULL || hk->work == NULL) {
+        hmac_key_free(hk);
+        return 0;
+    }
+    if (key_len > block) {
+        part whole = {key, key_len};
+        ok = digest_parts(hk->work, md, NULL, 0, &whole, 1, k0);
+    } else {
+        ok = 1;
+        if (key_len > 0) {
+            memcpy(k0, key, key_len);
+        }
+    }
+    ok = ok && absorb_pad(hk->inner, md, k0, block, 0x36) &&
+         absorb_pad(hk->outer, md, k0, block, 0x5c);
+    OPENSSL_cleanse(k0, sizeof(k0));
+    if (!ok) {
+        hmac_key_free(hk);
+    }
+    return ok;
+}
+
+static int hmac_key_mac(hmac_key *hk, const part *parts, size_t num_parts, uint8_t *out)
+{
+    uint8_t inner[CLASP_MAX_HASH_LEN];
+    int ok = EVP_MD_CTX_copy_ex(hk->work, hk->inner);
+
+    for (size_t i = 0; ok && i < num_parts; i++) {
+        ok = parts[i].len == 0 || EVP_DigestUpdate(hk->work, parts[i].ptr, parts[i].len);
+    }
+    ok = ok && EVP_DigestFinal_ex(hk->work, inner, NULL) &&
+         EVP_MD_CTX_copy_ex(hk->work, hk->outer) &&
+         EVP_DigestUpdate(hk->work, inner, hk->hash_len) &&
+         EVP_DigestFinal_ex(hk->work, out, NULL);
+    OPENSSL_cleanse(inner, sizeof(inner));
+    return ok;
+}
+
 /* RFC 5246 §5: A(0) = seed, A(i) = HMAC_hash(secret, A(i-1)),
  * P_hash = HMAC_hash(secret, A(1) + seed) + HMAC_hash(secret, A(2) + seed) + …,
  * cut to out_len.  The seed stays in pieces (label, randoms, a hash), so no
@@ -296,10 +383,12 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
     part parts[MAX_SEED_PARTS + 1];
     uint8_t a[CLASP_MAX_HASH_LEN];
     uint8_t block[CLASP_MAX_HASH_LEN];
+    hmac_key hk;
     size_t done = 0;
     int ok = 0;
 
-    if (hash_len == 0 || num_seed == 0 || num_seed > MAX_SEED_PARTS) {
+    if (hash_len == 0 || num_seed == 0 || num_seed > MAX_SEED_PARTS ||
+        !hmac_key_init(&hk, c, h, secret, secret_len)) {
         return 0;
     }
     for (size_t i = 0; i < num_seed; i++) {
@@ -307,7 +396,7 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
         parts[i + 1].len = seed[i].len;
     }
     /* A(1) = HMAC(secret, seed) */
-    if (!hmac_parts(c, h, secret, secret_len, parts + 1, num_seed, a)) {
+    if (!hmac_key_mac(&hk, parts + 1, num_seed, a)) {
         goto end;
     }
     parts[0].ptr = a;
@@ -316,14 +405,14 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
         size_t n = out_len - done < hash_len ? out_len - done : hash_len;
         part prev = {a, hash_len};
 
-        if (!hmac_parts(c, h, secret, secret_len, parts, num_seed + 1, block)) {
+        if (!hmac_key_mac(&hk, parts, num_seed + 1, block)) {
             goto end;
         }
         memcpy(out + done, block, n);
         done += n;
         /* A(i+1) = HMAC(secret, A(i)); A is its own input, so via block. */
         if (done < out_len) {
-            if (!hmac_parts(c, h, secret, secret_len, &prev, 1, block)) {
+            if (!hmac_key_mac(&hk, &prev, 1, block)) {
                 goto end;
             }
             memcpy(a, block, hash_len);
@@ -331,6 +420,7 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
     }
     ok = 1;
 end:
+    hmac_key_free(&hk);
     OPENSSL_cleanse(a, sizeof(a));
     OPENSSL_cleanse(block, sizeof(block));
     return ok;
