@@ -54,11 +54,15 @@ typedef enum {
 } clasp_hs_status;
 
 /* The transcript (RFC 9846 §4.1): raw messages are kept until the
- * hash is known, then hashed incrementally. */
+ * hash is known, then hashed incrementally.  TLS 1.2 keeps the raw
+ * messages to the end (a CertificateVerify signs them, RFC 5246 §7.4.8)
+ * and a running hash beside them (raw_hash) for the session hash and the
+ * Finished messages, so none of them re-hashes the whole handshake. */
 typedef struct {
     clasp_writer pending;
     clasp_hash_ctx *hash;
     clasp_hash_id hash_id;
+    clasp_hash_ctx *raw_hash;
 } clasp_transcript;
 
 /* Proof-carrying verification (DESIGN.md principle 8): set only by the
@@ -232,6 +236,10 @@ int clasp_transcript_hash_extra(const clasp_transcript *t, const clasp_crypto *c
                                 uint8_t *out);
 /* RFC 9846 §4.1: replaces ClientHello1 by message_hash(Hash(CH1)). */
 int clasp_transcript_hrr_restart(clasp_transcript *t, const clasp_crypto *c);
+/* TLS 1.2: Hash(handshake_messages) so far with h, the raw messages kept.
+ * The first call starts a running hash; later calls only peek at it. */
+int clasp_transcript_raw_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h,
+                              uint8_t *out);
 
 /* ---- negotiation tables (src/hs/negotiate.c) ------------------------------ */
 /* TLS 1.2 suites' authentication (RFC 8422 §2, RFC 5289 §3). */

@@ -113,11 +113,7 @@ int clasp_tls12_open_ticket(const clasp_crypto *c, const clasp_ticket_key *key,
 
 int clasp_tls12_transcript_hash(clasp_conn *conn, uint8_t *out)
 {
-    const clasp_transcript *t = &conn->hs->transcript;
-
-    /* A hashed transcript has lost the messages (TLS 1.3 code ran). */
-    if (t->hash != NULL ||
-        !clasp_hash(conn->cfg.crypto, conn->hash, t->pending.buf, t->pending.len, out)) {
+    if (!clasp_transcript_raw_hash(&conn->hs->transcript, conn->cfg.crypto, conn->hash, out)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     return 1;

@@ -15,7 +15,9 @@ void clasp_transcript_cleanup(clasp_transcript *t)
 {
     clasp_wr_cleanup(&t->pending);
     clasp_hash_ctx_free(t->hash);
+    clasp_hash_ctx_free(t->raw_hash);
     t->hash = NULL;
+    t->raw_hash = NULL;
 }
 
 int clasp_transcript_add(clasp_transcript *t, const uint8_t *msg, size_t len)
@@ -23,7 +25,26 @@ int clasp_transcript_add(clasp_transcript *t, const uint8_t *msg, size_t len)
     if (t->hash != NULL) {
         return clasp_hash_ctx_update(t->hash, msg, len);
     }
+    if (t->raw_hash != NULL && !clasp_hash_ctx_update(t->raw_hash, msg, len)) {
+        return 0;
+    }
     return clasp_wr_bytes(&t->pending, msg, len);
+}
+
+int clasp_transcript_raw_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h,
+                              uint8_t *out)
+{
+    if (t->hash != NULL) {
+        return 0; /* TLS 1.3 code hashed the messages away */
+    }
+    if (t->raw_hash == NULL) {
+        t->raw_hash = clasp_hash_ctx_new(c, h);
+        if (t->raw_hash == NULL ||
+            !clasp_hash_ctx_update(t->raw_hash, t->pending.buf, t->pending.len)) {
+            return 0;
+        }
+    }
+    return clasp_hash_ctx_peek(t->raw_hash, out);
 }
 
 int clasp_transcript_set_hash(clasp_transcript *t, const clasp_crypto *c, clasp_hash_id h)

@@ -848,9 +848,16 @@ static void run_to_client_finished(pair *p)
  * after type(1) length(3) version(2)): its keys are already derived and
  * stay right, its view of the handshake does not, so the peer's Finished
  * no longer matches (RFC 5246 §7.4.9: decrypt_error). */
+/* Makes this side's view of the handshake differ from its peer's: the raw
+ * messages and the running hash kept beside them both change. */
 static void corrupt_transcript(clasp_conn *conn)
 {
-    conn->hs->transcript.pending.buf[6] ^= 0x01;
+    clasp_transcript *t = &conn->hs->transcript;
+
+    t->pending.buf[6] ^= 0x01;
+    if (t->raw_hash != NULL) {
+        assert_true(clasp_hash_ctx_update(t->raw_hash, (const uint8_t *)"x", 1));
+    }
 }
 
 static void test_bad_finished_from_client(void **state)
