@@ -12,7 +12,8 @@
 #   BENCH_ROUNDS=5       rounds; each round runs both binaries once
 #   BENCH_TIME=1         CPU seconds per row and binary in a round (handshakes are
 #                        repeated until this much CPU is used; floor: half of it)
-#   BENCH_ROWS=a,b       only these rows (clasp-bench --list names them)
+#   BENCH_ROWS=a,b       only these rows (clasp-bench --list names them); with --instr,
+#                        the first of them instead of tls13-ecdsa-aes128-x25519
 #   BENCH_BUILD_DIR      build tree (default build-bench); BENCH_NO_BUILD=1 uses it as is
 #   BENCH_SOURCE_DIR     source tree to build (default: this checkout), e.g. a
 #                        `git archive` snapshot of a commit to measure; BENCH_SOURCE_REV
@@ -120,7 +121,7 @@ run_time() {
 # Instructions collected inside one function (the rest of the run is setup), per handshake.
 callgrind_one() { # name binary what function
     valgrind --tool=callgrind --toggle-collect="$4" --callgrind-out-file="$OUT/callgrind.$1.out" \
-        "$2" --instr "$3" "$INSTR_N" >"$OUT/instr.$1.txt" 2>"$OUT/valgrind.$1.log" || {
+        "$2" --instr "$3" "$INSTR_N" ${BENCH_ROWS:+--rows "$BENCH_ROWS"} >"$OUT/instr.$1.txt" 2>"$OUT/valgrind.$1.log" || {
         tail -n 20 "$OUT/valgrind.$1.log" >&2
         echo "bench: callgrind run '$1' failed" >&2
         exit 1
@@ -138,7 +139,7 @@ CALL_FNS="CRYPTO_THREAD_read_lock CRYPTO_THREAD_write_lock CRYPTO_malloc CRYPTO_
 calls_one() { # name binary what
     for k in 1 2; do
         valgrind --tool=callgrind --callgrind-out-file="$OUT/calls.$1.$k.out" \
-            "$2" --instr "$3" $((INSTR_N * k)) >/dev/null 2>>"$OUT/valgrind.$1.log" || {
+            "$2" --instr "$3" $((INSTR_N * k)) ${BENCH_ROWS:+--rows "$BENCH_ROWS"} >/dev/null 2>>"$OUT/valgrind.$1.log" || {
             echo "bench: callgrind run '$1' ($k) failed" >&2
             exit 1
         }
@@ -149,7 +150,9 @@ calls_one() { # name binary what
 
 run_instr() {
     command -v valgrind >/dev/null 2>&1 || { echo "bench: valgrind not found" >&2; exit 1; }
-    echo "bench: callgrind, $INSTR_N handshakes each (tls13-ecdsa-aes128-x25519)" >&2
+    INSTR_ROW=${BENCH_ROWS:-tls13-ecdsa-aes128-x25519}
+    INSTR_ROW=${INSTR_ROW%%,*}
+    echo "bench: callgrind, $INSTR_N handshakes each ($INSTR_ROW)" >&2
     c=$(callgrind_one clasp "$CLASP_BIN" handshakes clasp_bench_instr_handshakes)
     o=$(callgrind_one openssl "$OPENSSL_BIN" handshakes clasp_bench_instr_handshakes)
     f=$(callgrind_one floor "$OPENSSL_BIN" floor clasp_bench_instr_floor)
@@ -175,8 +178,8 @@ run_instr() {
         machine
         echo "Command: BENCH_INSTR_N=$INSTR_N scripts/bench.sh --instr"
         echo
-        awk -v c="$c" -v o="$o" -v f="$f" -v n="$INSTR_N" 'BEGIN {
-            printf "### Instructions per handshake (callgrind, %d handshakes, tls13-ecdsa-aes128-x25519, both sides)\n\n", n
+        awk -v c="$c" -v o="$o" -v f="$f" -v n="$INSTR_N" -v row="$INSTR_ROW" 'BEGIN {
+            printf "### Instructions per handshake (callgrind, %d handshakes, %s, both sides)\n\n", n, row
             print "| | instructions | / floor | / OpenSSL |"
             print "|---|---:|---:|---:|"
             printf "| Clasp | %.0f | %.2f | %.2f |\n", c / n, c / f, c / o

@@ -278,7 +278,8 @@ static const struct row_def k_rows[] = {
 };
 #define NUM_ROWS (sizeof(k_rows) / sizeof(k_rows[0]))
 
-/* The row for --instr: the one the instruction target is about. */
+/* The row for --instr unless --rows names another: the one the issue's instruction
+ * target is about. */
 #define INSTR_ROW 0
 
 static const char *const k_suite13[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
@@ -1196,9 +1197,21 @@ BENCH_KEEP int clasp_bench_instr_floor(struct floor *fl, long n)
     return 1;
 }
 
-static int run_instr(const char *what, long n)
+static int row_selected(const struct row_def *r, const char *rows);
+
+/* The row --instr measures: the first row --rows names, else INSTR_ROW. */
+static const struct row_def *instr_row(const char *rows)
 {
-    const struct row_def *r = &k_rows[INSTR_ROW];
+    for (size_t i = 0; rows != NULL && i < NUM_ROWS; i++) {
+        if (row_selected(&k_rows[i], rows)) {
+            return &k_rows[i];
+        }
+    }
+    return &k_rows[INSTR_ROW];
+}
+
+static int run_instr(const struct row_def *r, const char *what, long n)
+{
     struct fail f = {{0}};
     int ok;
     if (strcmp(what, "floor") == 0) {
@@ -1210,6 +1223,9 @@ static int run_instr(const char *what, long n)
     } else if (strcmp(what, "handshakes") == 0) {
         struct bench b;
         ok = bench_init(&b, r, &f);
+        if (ok && r->kind == K_RESUMED) {
+            ok = prime_session(&b, &f);
+        }
         for (int i = 0; ok && i < 3; i++) { /* warm-up outside the collected function */
             ok = once_connection(&b, &f);
         }
@@ -1310,10 +1326,13 @@ static int row_selected(const struct row_def *r, const char *rows)
 }
 
 /* Keys are generated once, before the rows fork, and only those the rows need. */
-static int make_identities(const struct opts *o, int instr)
+static int make_identities(const struct opts *o, const struct row_def *instr)
 {
-    int need[2] = {instr, 0};
-    for (size_t i = 0; !instr && i < NUM_ROWS; i++) {
+    int need[2] = {0, 0};
+    if (instr != NULL) {
+        need[instr->rsa] = 1;
+    }
+    for (size_t i = 0; instr == NULL && i < NUM_ROWS; i++) {
         if (row_selected(&k_rows[i], o->rows)) {
             need[k_rows[i].rsa] = 1;
         }
@@ -1332,7 +1351,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: clasp-bench [--time SECONDS] [--rows NAME,...] [--floor-detail] [--no-fork]\n"
             "       clasp-bench --list\n"
-            "       clasp-bench --instr handshakes|floor N   (under callgrind, see scripts/bench.sh)\n");
+            "       clasp-bench --instr handshakes|floor N [--rows NAME]   (under callgrind, see scripts/bench.sh)\n");
 }
 
 int main(int argc, char **argv)
@@ -1372,11 +1391,12 @@ int main(int argc, char **argv)
         return 1;
     }
     clock_calibrate();
-    if (!make_identities(&o, instr != NULL)) {
+    const struct row_def *irow = instr != NULL ? instr_row(o.rows) : NULL;
+    if (!make_identities(&o, irow)) {
         return 1;
     }
     if (instr != NULL) {
-        return run_instr(instr, instr_n);
+        return run_instr(irow, instr, instr_n);
     }
     printf("M\timpl\t%s\n", CLASP_BENCH_IMPL);
     printf("M\tlibcrypto\t%s\n", OpenSSL_version(OPENSSL_VERSION));
