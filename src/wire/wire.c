@@ -160,7 +160,7 @@ int clasp_wr_init_growable(clasp_writer *w, size_t initial, size_t max)
 void clasp_wr_cleanup(clasp_writer *w)
 {
     if (w->growable) {
-        OPENSSL_clear_free(w->buf, w->cap);
+        OPENSSL_clear_free(w->buf, w->used);
     }
     memset(w, 0, sizeof(*w));
 }
@@ -170,9 +170,10 @@ void clasp_wr_release(clasp_writer *w)
     if (!w->growable || w->len != 0 || w->buf == NULL) {
         return;
     }
-    OPENSSL_clear_free(w->buf, w->cap);
+    OPENSSL_clear_free(w->buf, w->used);
     w->buf = NULL;
     w->cap = 0;
+    w->used = 0;
 }
 
 int clasp_wr_ok(const clasp_writer *w)
@@ -206,7 +207,8 @@ static int reserve(clasp_writer *w, size_t n)
     while (new_cap < need) {
         new_cap = new_cap > w->max / 2 ? w->max : new_cap * 2;
     }
-    p = OPENSSL_clear_realloc(w->buf, w->cap, new_cap);
+    /* Only the bytes ever written are worth keeping and wiping. */
+    p = OPENSSL_clear_realloc(w->buf, w->used, new_cap);
     if (p == NULL) {
         w->failed = 1;
         return 0;
@@ -227,6 +229,9 @@ int clasp_wr_space(clasp_writer *w, uint8_t **out, size_t len)
     }
     *out = w->buf + w->len;
     w->len += len;
+    if (w->len > w->used) {
+        w->used = w->len;
+    }
     return 1;
 }
 

@@ -43,6 +43,9 @@ typedef struct {
     uint8_t *buf;
     size_t len;
     size_t cap;       /* current allocation (or the fixed buffer's size) */
+    size_t used;      /* heap buffer: the most bytes it ever held since it was
+                       * allocated, all that a wipe has to cover (a 16 KiB
+                       * record buffer that carried 200 bytes wipes 200) */
     size_t max;       /* growth limit */
     int growable;     /* 1 when buf is ours (heap) */
     int failed;
