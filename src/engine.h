@@ -71,12 +71,21 @@ typedef struct {
 } clasp_observer;
 
 /* A certificate and its private key offered by the facade (borrowed:
- * owned by the SSL_CTX/SSL and alive until the handshake ends). */
+ * owned by the SSL_CTX/SSL and alive until the handshake ends).  kind and
+ * group describe the key; they are worked out once, when the certificate
+ * is set (the facade's certificate slots; clasp_identity_make()), because asking libcrypto means name
+ * look-ups under locks that have no place on the per-handshake path. */
 typedef struct {
     X509 *leaf;
     STACK_OF(X509) *chain; /* intermediates, leaf excluded; may be NULL */
     EVP_PKEY *key;
+    clasp_key_kind kind;   /* the key's type */
+    uint16_t group;        /* an EC key's NamedGroup, else 0 */
 } clasp_identity;
+
+/* The identity of leaf, chain and key, described (for callers that have
+ * no certificate slot of the facade's: tests, fuzzers). */
+clasp_identity clasp_identity_make(X509 *leaf, STACK_OF(X509) *chain, EVP_PKEY *key);
 
 /* What the engine needs from SSL_CTX/SSL.  Copied into the connection by
  * clasp_conn_new(); the arrays and strings it points to are borrowed and

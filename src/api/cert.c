@@ -26,6 +26,7 @@ int clasp_certs_copy(clasp_certs *dst, const clasp_certs *src)
 
         if (s->x509 != NULL && X509_up_ref(s->x509)) {
             d->x509 = s->x509;
+            d->group = s->group;
         }
         if (s->key != NULL && EVP_PKEY_up_ref(s->key)) {
             d->key = s->key;
@@ -111,6 +112,7 @@ static int set_cert(clasp_certs *c, X509 *x)
     X509_up_ref(x);
     X509_free(c->slot[i].x509);
     c->slot[i].x509 = x;
+    c->slot[i].group = clasp_sig_key_group(pub);
     c->current = i;
     return 1;
 }
@@ -537,6 +539,14 @@ static STACK_OF(X509) *auto_chain(SSL *s, X509 *leaf)
     return chain;
 }
 
+/* A slot's key type: the slot was chosen by it (slot_of()). */
+static const clasp_key_kind slot_kind[CLASP_NUM_PKEYS] = {
+    [CLASP_PKEY_RSA] = CLASP_KEY_RSA,
+    [CLASP_PKEY_RSA_PSS] = CLASP_KEY_RSA_PSS,
+    [CLASP_PKEY_EC] = CLASP_KEY_EC,
+    [CLASP_PKEY_ED25519] = CLASP_KEY_ED25519,
+};
+
 size_t clasp_cert_identities(SSL *s, clasp_identity *ids, size_t max)
 {
     size_t n = 0;
@@ -559,6 +569,8 @@ size_t clasp_cert_identities(SSL *s, clasp_identity *ids, size_t max)
         ids[n].leaf = slot->x509;
         ids[n].chain = chain;
         ids[n].key = slot->key;
+        ids[n].kind = slot_kind[i];
+        ids[n].group = slot->group;
         n++;
     }
     return n;

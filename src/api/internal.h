@@ -91,6 +91,7 @@ typedef struct {
     X509 *x509;
     EVP_PKEY *key;
     STACK_OF(X509) *chain;
+    uint16_t group; /* the certificate key's NamedGroup (EC), else 0; set with x509 */
 } clasp_cert_slot;
 
 typedef struct {

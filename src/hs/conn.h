@@ -366,7 +366,7 @@ int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body);
 uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
                                  size_t num_peer);
 /* 1 when key can authenticate a suite with auth (CLASP_AUTH_*). */
-int clasp_tls12_key_fits_auth(const EVP_PKEY *key, int auth);
+int clasp_tls12_kind_fits_auth(clasp_key_kind kind, int auth);
 /* The ECDHE premaster secret is in hs->t12.pms: derive the master secret
  * (RFC 7627 when hs->t12.ems, over the transcript so far), log it, and
  * compute the key block. */

@@ -283,7 +283,8 @@ static clasp_hs_status do_read_certificate(clasp_conn *conn)
     if (leaf == NULL) {
         return FATAL(conn, SSL_AD_DECODE_ERROR, SSL_R_NO_CERTIFICATES_RETURNED);
     }
-    if (!clasp_tls12_key_fits_auth(X509_get0_pubkey(leaf), clasp_suite12(conn->suite)->auth)) {
+    if (!clasp_tls12_kind_fits_auth(clasp_sig_key_kind(X509_get0_pubkey(leaf)),
+                                    clasp_suite12(conn->suite)->auth)) {
         return FATAL(conn, SSL_AD_ILLEGAL_PARAMETER, SSL_R_WRONG_CERTIFICATE_TYPE);
     }
     if (!clasp_hs_consume(conn)) {
@@ -417,9 +418,8 @@ static clasp_hs_status do_read_server_key_exchange(clasp_conn *conn)
 
 /* ---- CertificateRequest, ServerHelloDone ------------------------------------------------- */
 
-static int cert_type_listed(clasp_reader types, const EVP_PKEY *key)
+static int cert_type_listed(clasp_reader types, clasp_key_kind kind)
 {
-    clasp_key_kind kind = clasp_sig_key_kind(key);
     uint8_t want = kind == CLASP_KEY_RSA || kind == CLASP_KEY_RSA_PSS ? CERT_TYPE_RSA_SIGN
                                                                       : CERT_TYPE_ECDSA_SIGN;
     uint8_t t;
@@ -443,7 +443,7 @@ static void choose_identity(clasp_conn *conn, clasp_reader types, const uint16_t
         const clasp_identity *id = &conn->cfg.client_ids[i];
         uint16_t scheme;
 
-        if (id->leaf == NULL || id->key == NULL || !cert_type_listed(types, id->key)) {
+        if (id->leaf == NULL || id->key == NULL || !cert_type_listed(types, id->kind)) {
             continue;
         }
         scheme = clasp_tls12_pick_sigalg(conn, id->key, peer, num_peer);

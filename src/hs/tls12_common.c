@@ -193,10 +193,14 @@ uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const ui
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < conn->cfg.num_sigalgs; i++) {
             uint16_t s = conn->cfg.sigalgs[i];
-            int fits = pass == 0 ? clasp_sig_scheme_fits_key(s, key)
-                                 : clasp_sig_scheme_fits_key_tls12(s, key);
 
-            if (fits && clasp_list_has(peer, num_peer, s)) {
+            /* The peer's list first: asking whether a key fits costs libcrypto
+             * look-ups. */
+            if (!clasp_list_has(peer, num_peer, s)) {
+                continue;
+            }
+            if (pass == 0 ? clasp_sig_scheme_fits_key(s, key)
+                          : clasp_sig_scheme_fits_key_tls12(s, key)) {
                 return s;
             }
         }
@@ -204,10 +208,8 @@ uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const ui
     return 0;
 }
 
-int clasp_tls12_key_fits_auth(const EVP_PKEY *key, int auth)
+int clasp_tls12_kind_fits_auth(clasp_key_kind kind, int auth)
 {
-    clasp_key_kind kind = clasp_sig_key_kind(key);
-
     switch (auth) {
     case CLASP_AUTH_ECDSA:
         /* RFC 8422 §2: ECDHE_ECDSA also covers EdDSA keys. */

@@ -318,15 +318,14 @@ static clasp_hs_status do_read_client_hello(clasp_conn *conn)
 
 /* RFC 8422 §5.3: an ECDSA certificate's curve must be one the client
  * listed (when it sent supported_groups). */
-static int cert_curve_ok(const clasp_conn *conn, EVP_PKEY *key)
+static int cert_curve_ok(const clasp_conn *conn, const clasp_identity *id)
 {
     const clasp_tls12_hs *t = &conn->hs->t12;
-    uint16_t group = clasp_sig_key_group(key);
 
-    if (clasp_sig_key_kind(key) != CLASP_KEY_EC || !t->client_sent_groups) {
+    if (id->kind != CLASP_KEY_EC || !t->client_sent_groups) {
         return 1;
     }
-    return group != 0 && clasp_list_has(t->client_groups, t->num_client_groups, group);
+    return id->group != 0 && clasp_list_has(t->client_groups, t->num_client_groups, id->group);
 }
 
 /* The first identity that can authenticate suite s, with its scheme. */
@@ -338,7 +337,7 @@ static const clasp_identity *identity_for(clasp_conn *conn, const clasp_suite_in
 
     for (size_t i = 0; i < num_ids; i++) {
         if (ids[i].leaf == NULL || ids[i].key == NULL ||
-            !clasp_tls12_key_fits_auth(ids[i].key, s->auth) || !cert_curve_ok(conn, ids[i].key)) {
+            !clasp_tls12_kind_fits_auth(ids[i].kind, s->auth) || !cert_curve_ok(conn, &ids[i])) {
             continue;
         }
         *scheme =

@@ -310,6 +310,22 @@ static clasp_hs_status send_client_hello(clasp_conn *conn)
     return CLASP_HS_CONTINUE;
 }
 
+/* The random and, when one is sent, the session id come from one draw:
+ * each call into the DRBG takes its lock and checks for a fork. */
+static int client_randomness(clasp_conn *conn)
+{
+    uint8_t fresh[64];
+    size_t sid_len = conn->hs->session_id_len;
+    int ok = clasp_rand_bytes(conn->cfg.crypto, fresh, 32 + sid_len);
+
+    if (ok) {
+        memcpy(conn->client_random, fresh, 32);
+        memcpy(conn->hs->session_id, fresh + 32, sid_len);
+    }
+    OPENSSL_cleanse(fresh, sizeof(fresh));
+    return ok;
+}
+
 static clasp_hs_status do_send_client_hello(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
@@ -322,9 +338,6 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
         return FATAL(conn, -1, SSL_R_NO_SUITABLE_GROUPS);
     }
     hs->kex_group = cfg->groups[0];
-    if (!clasp_rand_bytes(cfg->crypto, conn->client_random, 32)) {
-        return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
-    }
     /* RFC 9846 Appendix E.4: middlebox compatibility sends a fresh
      * 32-byte legacy_session_id (a TLS 1.3 offer only). */
     /* RFC 5077 §3.4: with a TLS 1.2 ticket, a session id of our own tells
@@ -332,9 +345,9 @@ static clasp_hs_status do_send_client_hello(clasp_conn *conn)
     if ((cfg->middlebox_compat && offers13(conn)) ||
         (offers12(conn) && !cfg->no_tickets12 && cfg->resume != NULL && cfg->resume->tls12)) {
         hs->session_id_len = 32;
-        if (!clasp_rand_bytes(cfg->crypto, hs->session_id, 32)) {
-            return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
-        }
+    }
+    if (!client_randomness(conn)) {
+        return FATAL(conn, -1, ERR_R_INTERNAL_ERROR);
     }
     /* RFC 9846 §5.1: the initial ClientHello may use record version 0x0301. */
     conn->rec.write_version = 0x0301;

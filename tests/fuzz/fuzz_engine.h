@@ -43,7 +43,7 @@ static void fuzz_init_once(void)
  * and drops what the engine writes. */
 static void fuzz_drive(clasp_conn *conn)
 {
-    clasp_identity id = {fuzz_cert, NULL, fuzz_key};
+    clasp_identity id = clasp_identity_make(fuzz_cert, NULL, fuzz_key);
     uint8_t plain[256];
 
     for (int i = 0; i < 8; i++) {

@@ -126,8 +126,8 @@ static void make_pair(const fixture *f, const opts *o, side *c, side *s)
 
     memset(c, 0, sizeof(*c));
     memset(s, 0, sizeof(*s));
-    c->id = (clasp_identity){f->client_cert, NULL, o->wrong_key ? f->other_key : f->client_key};
-    s->id = (clasp_identity){f->server_cert, NULL, f->server_key};
+    c->id = clasp_identity_make(f->client_cert, NULL, o->wrong_key ? f->other_key : f->client_key);
+    s->id = clasp_identity_make(f->server_cert, NULL, f->server_key);
     c->verdict_ok = 1;
     s->verdict_ok = !o->server_rejects;
     s->verdict_alert = o->server_rejects ? SSL_AD_UNKNOWN_CA : 0;

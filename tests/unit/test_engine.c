@@ -74,7 +74,7 @@ static clasp_config make_config(const fixture *f, int is_server)
 static clasp_wait step(const fixture *f, clasp_conn *conn)
 {
     clasp_wait w = clasp_conn_process(conn);
-    clasp_identity id = {f->cert, NULL, f->key};
+    clasp_identity id = clasp_identity_make(f->cert, NULL, f->key);
 
     if (w == CLASP_WAIT_CLIENT_HELLO) {
         clasp_conn_client_hello_done(conn, &id, 1, NULL, 0, 0, 0);
@@ -193,7 +193,7 @@ static void run_sni(void **state, int ack)
     fixture *f = *state;
     clasp_config cc = make_config(f, 0);
     clasp_config sc = make_config(f, 1);
-    clasp_identity id = {f->cert, NULL, f->key};
+    clasp_identity id = clasp_identity_make(f->cert, NULL, f->key);
     clasp_conn *c;
     clasp_conn *s;
     static const uint8_t ee_empty[] = {8, 0, 0, 2, 0, 0};

@@ -120,7 +120,7 @@ static clasp_config make_config(fixture *f, int is_server)
 
 static clasp_wait step(fixture *f, clasp_conn *conn)
 {
-    clasp_identity id = {f->cert, NULL, f->key};
+    clasp_identity id = clasp_identity_make(f->cert, NULL, f->key);
 
     for (;;) {
         clasp_wait w = clasp_conn_process(conn);

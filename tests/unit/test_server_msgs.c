@@ -381,7 +381,7 @@ static void ch_fails(const ch_opts *o, int alert, int reason)
 static clasp_conn *server_after_decision(keylog_seen *k, const ch_opts *o)
 {
     clasp_conn *s = new_server(k);
-    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_identity id = clasp_identity_make(p256_cert, NULL, p256_key);
 
     assert_int_equal(send_ch(s, o), CLASP_WAIT_CLIENT_HELLO);
     clasp_conn_client_hello_done(s, &id, 1, NULL, 0, 0, 0);
@@ -407,7 +407,7 @@ static void test_valid_client_hello(void **state)
     assert_int_equal(clasp_conn_out_pending(s, &out), 0);
     /* Until the facade decides, processing keeps waiting for it. */
     assert_int_equal(clasp_conn_process(s), CLASP_WAIT_CLIENT_HELLO);
-    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_identity id = clasp_identity_make(p256_cert, NULL, p256_key);
     clasp_conn_client_hello_done(s, &id, 1, NULL, 0, 0, 0);
     assert_int_equal(clasp_conn_process(s), CLASP_WAIT_INPUT);
     assert_string_equal(clasp_conn_state_name(s), "TLSv1.3 early data");
@@ -541,7 +541,7 @@ static void test_server_suite_preference(void **state)
     keylog_seen k = {0};
     ch_opts o = default_ch();
     clasp_config cfg = server_config(&k);
-    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_identity id = clasp_identity_make(p256_cert, NULL, p256_key);
     clasp_conn *s;
 
     cfg.server_prefer_own_suites = 1;
@@ -869,7 +869,7 @@ static void test_alpn_selection(void **state)
                                    't', 'p', '/', '1', '.', '1'};
     keylog_seen k = {0};
     ch_opts o = default_ch();
-    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_identity id = clasp_identity_make(p256_cert, NULL, p256_key);
     const uint8_t *list;
     const uint8_t *sel;
     size_t len;
@@ -935,7 +935,8 @@ static void test_identity_choice(void **state)
     ch_opts o = default_ch();
     EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     X509 *p384_cert = self_signed(p384);
-    clasp_identity ids[2] = {{p384_cert, NULL, p384}, {p256_cert, NULL, p256_key}};
+    clasp_identity ids[2] = {clasp_identity_make(p384_cert, NULL, p384),
+                             clasp_identity_make(p256_cert, NULL, p256_key)};
     clasp_conn *s = new_server(&k);
 
     /* The client's signature_algorithms have no P-384 scheme: the second
@@ -947,7 +948,7 @@ static void test_identity_choice(void **state)
     assert_int_equal(clasp_conn_own_sigalg(s), CLASP_SIG_ECDSA_SECP256R1_SHA256);
     clasp_conn_free(s);
     /* Only the P-384 identity: nothing fits. */
-    ids[0] = (clasp_identity){p384_cert, NULL, p384};
+    ids[0] = clasp_identity_make(p384_cert, NULL, p384);
     s = new_server(&k);
     assert_int_equal(send_ch(s, &o), CLASP_WAIT_CLIENT_HELLO);
     clasp_conn_client_hello_done(s, ids, 1, NULL, 0, 0, 0);
@@ -1215,7 +1216,7 @@ static const uint8_t offered_alpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', 
 
 static clasp_wait drive(clasp_conn *conn)
 {
-    clasp_identity id = {p256_cert, NULL, p256_key};
+    clasp_identity id = clasp_identity_make(p256_cert, NULL, p256_key);
     clasp_wait w = clasp_conn_process(conn);
 
     if (w == CLASP_WAIT_CLIENT_HELLO) {

@@ -112,8 +112,7 @@ static void pair_new(pair *p, const clasp_config *cc, const clasp_config *sc)
 {
     memset(p, 0, sizeof(*p));
     for (int i = 0; i < NUM_KEYS; i++) {
-        p->server_ids[i].leaf = certs[i];
-        p->server_ids[i].key = keys[i];
+        p->server_ids[i] = clasp_identity_make(certs[i], NULL, keys[i]);
     }
     p->num_server_ids = NUM_KEYS;
     p->c = clasp_conn_new(cc);
@@ -342,8 +341,7 @@ static void run_suite(uint16_t suite, int key, size_t chunk)
     sc.observer.arg = &sc;
     memset(logged_lines, 0, sizeof(logged_lines));
     pair_new(&p, &cc, &sc);
-    p.server_ids[0].leaf = certs[key];
-    p.server_ids[0].key = keys[key];
+    p.server_ids[0] = clasp_identity_make(certs[key], NULL, keys[key]);
     p.num_server_ids = 1;
     o = run(&p, chunk, NULL, NULL);
     assert_true(o.done);
@@ -408,7 +406,7 @@ static void test_client_authentication(void **state)
     for (size_t i = 0; i < 3; i++) {
         clasp_config cc = make_config(0, CLASP_TLS12, CLASP_TLS12);
         clasp_config sc = make_config(1, CLASP_TLS12, CLASP_TLS12);
-        clasp_identity id = {certs[client_keys[i]], NULL, keys[client_keys[i]]};
+        clasp_identity id = clasp_identity_make(certs[client_keys[i]], NULL, keys[client_keys[i]]);
         pair p;
 
         cc.client_ids = &id;
