@@ -91,6 +91,17 @@ typedef struct clasp_bytes_st {
 int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
                  size_t secret_len, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
                  size_t out_len);
+/* An HMAC key set up once (its pads absorbed) for many P_hash runs under
+ * the same secret: a TLS 1.2 connection derives its key block and both
+ * Finished values from the master secret.  Returns NULL on failure; the
+ * caller frees it with clasp_hmac_key_free() (wiped). */
+typedef struct clasp_hmac_key clasp_hmac_key;
+clasp_hmac_key *clasp_hmac_key_new(const clasp_crypto *c, clasp_hash_id h, const uint8_t *key,
+                                   size_t key_len);
+void clasp_hmac_key_free(clasp_hmac_key *hk);
+/* clasp_p_hash() under hk's secret. */
+int clasp_p_hash_keyed(clasp_hmac_key *hk, const clasp_bytes *seed, size_t num_seed,
+                       uint8_t *out, size_t out_len);
 
 /* ---- AEAD (RFC 5116) ------------------------------------------------------------ */
 typedef enum {

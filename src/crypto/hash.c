@@ -375,20 +375,17 @@ static int hmac_key_mac(hmac_key *hk, const part *parts, size_t num_parts, uint8
  * P_hash = HMAC_hash(secret, A(1) + seed) + HMAC_hash(secret, A(2) + seed) + …,
  * cut to out_len.  The seed stays in pieces (label, randoms, a hash), so no
  * concatenation buffer is needed. */
-int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
-                 size_t secret_len, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
-                 size_t out_len)
+static int p_hash(hmac_key *hk, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
+                  size_t out_len)
 {
-    size_t hash_len = clasp_hash_len(h);
+    size_t hash_len = hk->hash_len;
     part parts[MAX_SEED_PARTS + 1];
     uint8_t a[CLASP_MAX_HASH_LEN];
     uint8_t block[CLASP_MAX_HASH_LEN];
-    hmac_key hk;
     size_t done = 0;
     int ok = 0;
 
-    if (hash_len == 0 || num_seed == 0 || num_seed > MAX_SEED_PARTS ||
-        !hmac_key_init(&hk, c, h, secret, secret_len)) {
+    if (num_seed == 0 || num_seed > MAX_SEED_PARTS) {
         return 0;
     }
     for (size_t i = 0; i < num_seed; i++) {
@@ -396,7 +393,7 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
         parts[i + 1].len = seed[i].len;
     }
     /* A(1) = HMAC(secret, seed) */
-    if (!hmac_key_mac(&hk, parts + 1, num_seed, a)) {
+    if (!hmac_key_mac(hk, parts + 1, num_seed, a)) {
         goto end;
     }
     parts[0].ptr = a;
@@ -405,14 +402,14 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
         size_t n = out_len - done < hash_len ? out_len - done : hash_len;
         part prev = {a, hash_len};
 
-        if (!hmac_key_mac(&hk, parts, num_seed + 1, block)) {
+        if (!hmac_key_mac(hk, parts, num_seed + 1, block)) {
             goto end;
         }
         memcpy(out + done, block, n);
         done += n;
         /* A(i+1) = HMAC(secret, A(i)); A is its own input, so via block. */
         if (done < out_len) {
-            if (!hmac_key_mac(&hk, &prev, 1, block)) {
+            if (!hmac_key_mac(hk, &prev, 1, block)) {
                 goto end;
             }
             memcpy(a, block, hash_len);
@@ -420,8 +417,53 @@ int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
     }
     ok = 1;
 end:
-    hmac_key_free(&hk);
     OPENSSL_cleanse(a, sizeof(a));
     OPENSSL_cleanse(block, sizeof(block));
     return ok;
+}
+
+int clasp_p_hash(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret,
+                 size_t secret_len, const clasp_bytes *seed, size_t num_seed, uint8_t *out,
+                 size_t out_len)
+{
+    hmac_key hk;
+    int ok;
+
+    if (!hmac_key_init(&hk, c, h, secret, secret_len)) {
+        return 0;
+    }
+    ok = p_hash(&hk, seed, num_seed, out, out_len);
+    hmac_key_free(&hk);
+    return ok;
+}
+
+struct clasp_hmac_key {
+    hmac_key k;
+};
+
+clasp_hmac_key *clasp_hmac_key_new(const clasp_crypto *c, clasp_hash_id h, const uint8_t *key,
+                                   size_t key_len)
+{
+    clasp_hmac_key *hk = OPENSSL_malloc(sizeof(*hk));
+
+    if (hk != NULL && !hmac_key_init(&hk->k, c, h, key, key_len)) {
+        OPENSSL_free(hk);
+        return NULL;
+    }
+    return hk;
+}
+
+void clasp_hmac_key_free(clasp_hmac_key *hk)
+{
+    if (hk == NULL) {
+        return;
+    }
+    hmac_key_free(&hk->k); /* EVP_MD_CTX_free wipes the absorbed pads */
+    OPENSSL_free(hk);
+}
+
+int clasp_p_hash_keyed(clasp_hmac_key *hk, const clasp_bytes *seed, size_t num_seed,
+                       uint8_t *out, size_t out_len)
+{
+    return p_hash(&hk->k, seed, num_seed, out, out_len);
 }

@@ -45,6 +45,7 @@ static void hs_free(clasp_hs *hs)
     clasp_transcript_cleanup(&hs->transcript);
     clasp_ks_cleanup(&hs->ks);
     clasp_kex_free(hs->kex);
+    clasp_hmac_key_free(hs->t12.master_mac);
     clasp_wr_cleanup(&hs->msg);
     OPENSSL_clear_free(hs, sizeof(*hs));
 }

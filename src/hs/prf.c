@@ -19,17 +19,41 @@ static int prf_pieces(const clasp_crypto *c, clasp_hash_id h, const uint8_t *sec
     return clasp_p_hash(c, h, secret, secret_len, pieces, num, out, out_len);
 }
 
+/* label + seed1 + seed2 as P_hash's seed pieces; returns how many. */
+static size_t prf_seed(clasp_bytes pieces[3], const char *label, const uint8_t *seed1,
+                       size_t seed1_len, const uint8_t *seed2, size_t seed2_len)
+{
+    pieces[0] = (clasp_bytes){(const uint8_t *)label, strlen(label)};
+    pieces[1] = (clasp_bytes){seed1, seed1_len};
+    pieces[2] = (clasp_bytes){seed2, seed2_len};
+    return seed2_len > 0 ? 3 : 2;
+}
+
 int clasp_prf12(const clasp_crypto *c, clasp_hash_id h, const uint8_t *secret, size_t secret_len,
                 const char *label, const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2,
                 size_t seed2_len, uint8_t *out, size_t out_len)
 {
-    clasp_bytes pieces[3] = {
-        {(const uint8_t *)label, strlen(label)},
-        {seed1, seed1_len},
-        {seed2, seed2_len},
-    };
+    clasp_bytes pieces[3];
+    size_t num = prf_seed(pieces, label, seed1, seed1_len, seed2, seed2_len);
 
-    return prf_pieces(c, h, secret, secret_len, pieces, seed2_len > 0 ? 3 : 2, out, out_len);
+    return prf_pieces(c, h, secret, secret_len, pieces, num, out, out_len);
+}
+
+/* clasp_prf12() under a secret whose HMAC key is already set up. */
+static int prf12_keyed(clasp_hmac_key *secret, const char *label, const uint8_t *seed1,
+                       size_t seed1_len, const uint8_t *seed2, size_t seed2_len, uint8_t *out,
+                       size_t out_len)
+{
+    clasp_bytes pieces[3];
+    size_t num = prf_seed(pieces, label, seed1, seed1_len, seed2, seed2_len);
+
+    return clasp_p_hash_keyed(secret, pieces, num, out, out_len);
+}
+
+clasp_hmac_key *clasp_tls12_master_mac(const clasp_crypto *c, clasp_hash_id h,
+                                       const uint8_t master[CLASP_TLS12_MASTER_LEN])
+{
+    return clasp_hmac_key_new(c, h, master, CLASP_TLS12_MASTER_LEN);
 }
 
 int clasp_tls12_master_secret(const clasp_crypto *c, clasp_hash_id h, const uint8_t *pms,
@@ -52,10 +76,9 @@ static size_t fixed_iv_len(clasp_aead_id a)
     return a == CLASP_AEAD_CHACHA20_POLY1305 ? CLASP_AEAD_NONCE_LEN : 4;
 }
 
-int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id a,
-                          const uint8_t master[CLASP_TLS12_MASTER_LEN],
-                          const uint8_t client_random[32], const uint8_t server_random[32],
-                          clasp_tls12_keys *keys)
+int clasp_tls12_key_block_keyed(clasp_hmac_key *master, clasp_aead_id a,
+                                const uint8_t client_random[32], const uint8_t server_random[32],
+                                clasp_tls12_keys *keys)
 {
     uint8_t block[2 * CLASP_MAX_KEY_LEN + 2 * CLASP_AEAD_NONCE_LEN];
     size_t key_len = clasp_aead_key_len(a);
@@ -67,8 +90,8 @@ int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id 
         return 0;
     }
     /* Note the order: server_random first (RFC 5246 §6.3). */
-    ok = clasp_prf12(c, h, master, CLASP_TLS12_MASTER_LEN, "key expansion", server_random, 32,
-                     client_random, 32, block, 2 * key_len + 2 * iv_len);
+    ok = prf12_keyed(master, "key expansion", server_random, 32, client_random, 32, block,
+                     2 * key_len + 2 * iv_len);
     if (ok) {
         memcpy(keys->client_key, block, key_len);
         memcpy(keys->server_key, block + key_len, key_len);
@@ -81,13 +104,36 @@ int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id 
     return ok;
 }
 
+int clasp_tls12_key_block(const clasp_crypto *c, clasp_hash_id h, clasp_aead_id a,
+                          const uint8_t master[CLASP_TLS12_MASTER_LEN],
+                          const uint8_t client_random[32], const uint8_t server_random[32],
+                          clasp_tls12_keys *keys)
+{
+    clasp_hmac_key *mk = clasp_tls12_master_mac(c, h, master);
+    int ok = mk != NULL && clasp_tls12_key_block_keyed(mk, a, client_random, server_random, keys);
+
+    clasp_hmac_key_free(mk);
+    return ok;
+}
+
+int clasp_tls12_verify_data_keyed(clasp_hmac_key *master, int server,
+                                  const uint8_t *handshake_hash, size_t hash_len,
+                                  uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN])
+{
+    return prf12_keyed(master, server ? "server finished" : "client finished", handshake_hash,
+                       hash_len, NULL, 0, out, CLASP_TLS12_VERIFY_DATA_LEN);
+}
+
 int clasp_tls12_verify_data(const clasp_crypto *c, clasp_hash_id h,
                             const uint8_t master[CLASP_TLS12_MASTER_LEN], int server,
                             const uint8_t *handshake_hash, uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN])
 {
-    return clasp_prf12(c, h, master, CLASP_TLS12_MASTER_LEN,
-                       server ? "server finished" : "client finished", handshake_hash,
-                       clasp_hash_len(h), NULL, 0, out, CLASP_TLS12_VERIFY_DATA_LEN);
+    clasp_hmac_key *mk = clasp_tls12_master_mac(c, h, master);
+    int ok = mk != NULL &&
+             clasp_tls12_verify_data_keyed(mk, server, handshake_hash, clasp_hash_len(h), out);
+
+    clasp_hmac_key_free(mk);
+    return ok;
 }
 
 /* RFC 5705 §4: labels the TLS PRF already uses would let an exporter

@@ -60,6 +60,20 @@ int clasp_tls12_verify_data(const clasp_crypto *c, clasp_hash_id h,
                             const uint8_t *handshake_hash,
                             uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN]);
 
+/* The master secret's HMAC key, set up once per connection so that the
+ * key block and both Finished values do not each absorb its pads again
+ * (caller frees with clasp_hmac_key_free()), or NULL. */
+clasp_hmac_key *clasp_tls12_master_mac(const clasp_crypto *c, clasp_hash_id h,
+                                       const uint8_t master[CLASP_TLS12_MASTER_LEN]);
+/* clasp_tls12_key_block() and clasp_tls12_verify_data() under that key;
+ * hash_len is handshake_hash's length. */
+int clasp_tls12_key_block_keyed(clasp_hmac_key *master, clasp_aead_id a,
+                                const uint8_t client_random[32], const uint8_t server_random[32],
+                                clasp_tls12_keys *keys);
+int clasp_tls12_verify_data_keyed(clasp_hmac_key *master, int server,
+                                  const uint8_t *handshake_hash, size_t hash_len,
+                                  uint8_t out[CLASP_TLS12_VERIFY_DATA_LEN]);
+
 /* RFC 5705 §4 exporter: PRF(master, label, client_random + server_random
  * [+ context_length(2) + context]).  Unlike TLS 1.3, no context and an
  * empty context differ.  Labels the handshake itself uses are refused
@@ -95,6 +109,7 @@ typedef struct {
     uint16_t resume_suite;
     int resume_ems;
     uint8_t resume_master[CLASP_TLS12_MASTER_LEN];
+    clasp_hmac_key *master_mac; /* the master secret's PRF key, once it is known */
 } clasp_tls12_hs;
 
 /* What a TLS 1.2 ticket seals (RFC 5077 §4 leaves the format to the server). */

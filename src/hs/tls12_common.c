@@ -307,6 +307,19 @@ int clasp_tls12_check_transcript(clasp_conn *conn, uint16_t scheme, const uint8_
 
 /* ---- keys ---------------------------------------------------------------------- */
 
+/* Once the master secret is known: its PRF key, kept for both Finished
+ * messages, and the key block (RFC 5246 §6.3). */
+static int master_keys(clasp_conn *conn)
+{
+    clasp_tls12_hs *t = &conn->hs->t12;
+
+    clasp_hmac_key_free(t->master_mac);
+    t->master_mac = clasp_tls12_master_mac(conn->cfg.crypto, conn->hash, conn->master_secret);
+    return t->master_mac != NULL &&
+           clasp_tls12_key_block_keyed(t->master_mac, conn->aead, conn->client_random,
+                                       conn->server_random, &t->keys);
+}
+
 static void keylog_master(clasp_conn *conn)
 {
     if (conn->cfg.observer.keylog != NULL) {
@@ -329,8 +342,7 @@ int clasp_tls12_derive_keys(clasp_conn *conn)
     }
     ok = clasp_tls12_master_secret(c, conn->hash, t->pms, t->pms_len, t->ems, session_hash,
                                    conn->client_random, conn->server_random, conn->master_secret) &&
-         clasp_tls12_key_block(c, conn->hash, conn->aead, conn->master_secret, conn->client_random,
-                               conn->server_random, &t->keys);
+         master_keys(conn);
     OPENSSL_cleanse(t->pms, sizeof(t->pms));
     t->pms_len = 0;
     if (!ok) {
@@ -353,8 +365,7 @@ int clasp_tls12_resume_keys(clasp_conn *conn)
     memcpy(conn->master_secret, t->resume_master, CLASP_TLS12_MASTER_LEN);
     OPENSSL_cleanse(t->resume_master, sizeof(t->resume_master));
     conn->ems = t->resume_ems;
-    if (!clasp_tls12_key_block(conn->cfg.crypto, conn->hash, conn->aead, conn->master_secret,
-                               conn->client_random, conn->server_random, &t->keys)) {
+    if (!master_keys(conn)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     keylog_master(conn);
@@ -405,8 +416,9 @@ static int compute_verify_data(clasp_conn *conn, int server, uint8_t *out)
     if (!clasp_tls12_transcript_hash(conn, th)) {
         return 0;
     }
-    if (!clasp_tls12_verify_data(conn->cfg.crypto, conn->hash, conn->master_secret, server, th,
-                                 out)) {
+    if (conn->hs->t12.master_mac == NULL ||
+        !clasp_tls12_verify_data_keyed(conn->hs->t12.master_mac, server, th,
+                                       clasp_hash_len(conn->hash), out)) {
         return FAIL(conn, SSL_AD_INTERNAL_ERROR, ERR_R_INTERNAL_ERROR);
     }
     return 1;
