@@ -53,11 +53,18 @@ static int fetch_digests(clasp_crypto *c)
 }
 
 /* AES-GCM is mandatory (RFC 9846 §9.1); ChaCha20-Poly1305 is optional and
- * simply stays NULL when the provider lacks it (e.g. a FIPS provider). */
+ * simply stays NULL when the provider lacks it (e.g. a FIPS provider).  A
+ * cipher whose default IV is not the 12-byte record nonce (RFC 9846 §5.3)
+ * is not used: checked here once, so that keying a context needs no
+ * parameter query. */
 static int fetch_ciphers(clasp_crypto *c)
 {
     for (size_t i = 0; i < 3; i++) {
         c->cipher[i] = EVP_CIPHER_fetch(c->libctx, cipher_names[i], c->propq);
+        if (c->cipher[i] != NULL && EVP_CIPHER_get_iv_length(c->cipher[i]) != CLASP_AEAD_NONCE_LEN) {
+            EVP_CIPHER_free(c->cipher[i]);
+            c->cipher[i] = NULL;
+        }
     }
     return c->cipher[CLASP_AEAD_AES_128_GCM] != NULL && c->cipher[CLASP_AEAD_AES_256_GCM] != NULL;
 }
