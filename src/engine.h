@@ -81,6 +81,11 @@ typedef struct {
     EVP_PKEY *key;
     clasp_key_kind kind;   /* the key's type */
     uint16_t group;        /* an EC key's NamedGroup, else 0 */
+    /* The leaf's DER, encoded once when the certificate was set, so that a
+     * Certificate message copies it instead of running i2d_X509 per
+     * handshake; NULL: the engine encodes leaf itself. */
+    const uint8_t *leaf_der;
+    size_t leaf_der_len;
 } clasp_identity;
 
 /* The identity of leaf, chain and key, described (for callers that have

@@ -27,6 +27,8 @@ int clasp_certs_copy(clasp_certs *dst, const clasp_certs *src)
         if (s->x509 != NULL && X509_up_ref(s->x509)) {
             d->x509 = s->x509;
             d->group = s->group;
+            d->der = s->der != NULL ? OPENSSL_memdup(s->der, s->der_len) : NULL;
+            d->der_len = d->der != NULL ? s->der_len : 0;
         }
         if (s->key != NULL && EVP_PKEY_up_ref(s->key)) {
             d->key = s->key;
@@ -46,6 +48,7 @@ void clasp_certs_cleanup(clasp_certs *c)
 {
     for (int i = 0; i < CLASP_NUM_PKEYS; i++) {
         X509_free(c->slot[i].x509);
+        OPENSSL_free(c->slot[i].der);
         EVP_PKEY_free(c->slot[i].key);
         sk_X509_pop_free(c->slot[i].chain, X509_free);
     }
@@ -73,6 +76,21 @@ static int slot_of(const EVP_PKEY *pkey)
         return CLASP_PKEY_ED25519;
     }
     return -1;
+}
+
+/* The slot's copy of x's DER; none (NULL) when encoding fails, and the
+ * Certificate message encodes x itself. */
+static void set_der(clasp_cert_slot *slot, X509 *x)
+{
+    OPENSSL_free(slot->der);
+    slot->der = NULL;
+    slot->der_len = 0;
+    int len = i2d_X509(x, &slot->der);
+    if (len > 0) {
+        slot->der_len = (size_t)len;
+    } else {
+        slot->der = NULL;
+    }
 }
 
 /* ssl_set_cert(): a key already in the slot that does not match the new
@@ -113,6 +131,7 @@ static int set_cert(clasp_certs *c, X509 *x)
     X509_free(c->slot[i].x509);
     c->slot[i].x509 = x;
     c->slot[i].group = clasp_sig_key_group(pub);
+    set_der(&c->slot[i], x);
     c->current = i;
     return 1;
 }
@@ -571,6 +590,8 @@ size_t clasp_cert_identities(SSL *s, clasp_identity *ids, size_t max)
         ids[n].key = slot->key;
         ids[n].kind = slot_kind[i];
         ids[n].group = slot->group;
+        ids[n].leaf_der = slot->der;
+        ids[n].leaf_der_len = slot->der_len;
         n++;
     }
     return n;

@@ -92,6 +92,8 @@ typedef struct {
     EVP_PKEY *key;
     STACK_OF(X509) *chain;
     uint16_t group; /* the certificate key's NamedGroup (EC), else 0; set with x509 */
+    uint8_t *der;   /* x509's encoding, made when it was set (Certificate messages) */
+    size_t der_len;
 } clasp_cert_slot;
 
 typedef struct {

@@ -359,6 +359,9 @@ int clasp_tls12_choose_identity(clasp_conn *conn, const clasp_identity *ids, siz
 int clasp_tls12_transcript_hash(clasp_conn *conn, uint8_t *out);
 /* RFC 5246 §7.4.2: certificate_list, the leaf first. */
 int clasp_tls12_send_certificate(clasp_conn *conn, const clasp_identity *id);
+/* Writes opaque ASN.1Cert<1..2^24-1>: der when given (x's encoding made
+ * earlier), else x encoded now.  Returns 1, or 0 (nothing FATAL). */
+int clasp_put_asn1_cert(clasp_writer *w, X509 *x, const uint8_t *der, size_t der_len);
 /* Parses a Certificate into conn->peer_chain (may be empty). */
 int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body);
 /* Our signature scheme for key among the peer's list under TLS 1.2 rules

@@ -114,7 +114,8 @@ int clasp_read_selected_alpn(clasp_conn *conn, const clasp_exts *exts)
 
 clasp_identity clasp_identity_make(X509 *leaf, STACK_OF(X509) *chain, EVP_PKEY *key)
 {
-    clasp_identity id = {leaf, chain, key, clasp_sig_key_kind(key), clasp_sig_key_group(key)};
+    clasp_identity id = {leaf, chain, key, clasp_sig_key_kind(key), clasp_sig_key_group(key),
+                         NULL, 0};
 
     return id;
 }

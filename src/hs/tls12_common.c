@@ -121,11 +121,16 @@ int clasp_tls12_transcript_hash(clasp_conn *conn, uint8_t *out)
 
 /* ---- Certificate (RFC 5246 §7.4.2, §7.4.6) ---------------------------------- */
 
-static int put_cert(clasp_writer *w, X509 *x)
+int clasp_put_asn1_cert(clasp_writer *w, X509 *x, const uint8_t *der, size_t der_len)
 {
-    int len = i2d_X509(x, NULL);
+    int len;
     uint8_t *p;
 
+    if (der != NULL) {
+        return der_len > 0 && der_len < (1u << 24) && clasp_wr_u24(w, (uint32_t)der_len) &&
+               clasp_wr_bytes(w, der, der_len);
+    }
+    len = i2d_X509(x, NULL);
     if (len <= 0) {
         return 0;
     }
@@ -142,9 +147,9 @@ int clasp_tls12_send_certificate(clasp_conn *conn, const clasp_identity *id)
 
     clasp_wr_open_u24(w, &list);
     if (id != NULL) {
-        ok = put_cert(w, id->leaf);
+        ok = clasp_put_asn1_cert(w, id->leaf, id->leaf_der, id->leaf_der_len);
         for (int i = 0; ok && i < sk_X509_num(id->chain); i++) {
-            ok = put_cert(w, sk_X509_value(id->chain, i));
+            ok = clasp_put_asn1_cert(w, sk_X509_value(id->chain, i), NULL, 0);
         }
     }
     if (!ok || !clasp_wr_close(w, &list)) {

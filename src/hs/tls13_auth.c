@@ -9,21 +9,11 @@
 #include "hs/conn.h"
 #include "msg/msg.h"
 
-/* CertificateEntry: the DER written straight into the message, then an
- * empty extensions block (we send no OCSP / SCT). */
-static int put_cert_entry(clasp_writer *w, X509 *x)
+/* CertificateEntry: the DER, then an empty extensions block (we send no
+ * OCSP / SCT). */
+static int put_cert_entry(clasp_writer *w, X509 *x, const uint8_t *der, size_t der_len)
 {
-    int len = i2d_X509(x, NULL);
-    uint8_t *p;
-
-    if (len <= 0) {
-        return 0;
-    }
-    clasp_wr_u24(w, (uint32_t)len);
-    if (!clasp_wr_space(w, &p, (size_t)len) || i2d_X509(x, &p) != len) {
-        return 0;
-    }
-    return clasp_wr_u16(w, 0);
+    return clasp_put_asn1_cert(w, x, der, der_len) && clasp_wr_u16(w, 0);
 }
 
 int clasp_auth_send_certificate(clasp_conn *conn, const uint8_t *context, size_t context_len,
@@ -40,9 +30,9 @@ int clasp_auth_send_certificate(clasp_conn *conn, const uint8_t *context, size_t
     clasp_wr_close(w, &ctx);
     clasp_wr_open_u24(w, &list);
     if (id != NULL) {
-        ok = put_cert_entry(w, id->leaf);
+        ok = put_cert_entry(w, id->leaf, id->leaf_der, id->leaf_der_len);
         for (int i = 0; ok && i < sk_X509_num(id->chain); i++) {
-            ok = put_cert_entry(w, sk_X509_value(id->chain, i));
+            ok = put_cert_entry(w, sk_X509_value(id->chain, i), NULL, 0);
         }
     }
     if (!ok || !clasp_wr_close(w, &list)) {
