@@ -251,15 +251,83 @@ static const sig_alg *start(const clasp_crypto *c, EVP_MD_CTX *mctx, EVP_PKEY *k
     return alg;
 }
 
+/* ECDSA signs the digest itself, so the message is hashed with the digest
+ * fetched once per SSL_CTX and only the signature runs through an
+ * EVP_PKEY_CTX: EVP_DigestSignInit_ex would fetch the digest by name and set
+ * up a digest context on every call.  The hash is the scheme's (RFC 9846
+ * §4.3.3; in TLS 1.2 the scheme names it, RFC 8422 §5.10).  Returns the
+ * digest's length, or 0 when the scheme is not ECDSA with a fetched
+ * digest (the caller then takes the one-shot path). */
+static size_t ecdsa_prehash(const clasp_crypto *c, const sig_alg *alg, const uint8_t *msg,
+                            size_t msg_len, uint8_t *digest)
+{
+    clasp_hash_id h = alg->hash_nid == NID_sha256 ? CLASP_HASH_SHA256 : CLASP_HASH_SHA384;
+
+    if (alg->kind != K_ECDSA || (alg->hash_nid != NID_sha256 && alg->hash_nid != NID_sha384) ||
+        !clasp_hash(c, h, msg, msg_len, digest)) {
+        return 0;
+    }
+    return clasp_hash_len(h);
+}
+
+/* ECDSA through the pre-hash path when it applies: 1 with digest filled
+ * (*digest_len 0 when the key does not fit the scheme: a failure), 0 for
+ * every other scheme. */
+static int ecdsa_digest(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, int tls12,
+                        const uint8_t *msg, size_t msg_len, uint8_t *digest, size_t *digest_len)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    *digest_len = 0;
+    if (alg == NULL || alg->kind != K_ECDSA ||
+        (alg->hash_nid != NID_sha256 && alg->hash_nid != NID_sha384)) {
+        return 0;
+    }
+    if (alg_fits_key(alg, key, tls12)) {
+        *digest_len = ecdsa_prehash(c, alg, msg, msg_len, digest);
+    }
+    return 1;
+}
+
+static int ecdsa_sign_digest(const clasp_crypto *c, EVP_PKEY *key, const uint8_t *digest,
+                             size_t digest_len, uint8_t *sig, size_t *sig_len)
+{
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(c->libctx, key, c->propq);
+    int ok = pctx != NULL && EVP_PKEY_sign_init(pctx) == 1 &&
+             EVP_PKEY_sign(pctx, sig, sig_len, digest, digest_len) == 1;
+
+    EVP_PKEY_CTX_free(pctx);
+    return ok;
+}
+
+static int ecdsa_verify_digest(const clasp_crypto *c, EVP_PKEY *key, const uint8_t *digest,
+                               size_t digest_len, const uint8_t *sig, size_t sig_len)
+{
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(c->libctx, key, c->propq);
+    int ok = pctx != NULL && EVP_PKEY_verify_init(pctx) == 1 &&
+             EVP_PKEY_verify(pctx, sig, sig_len, digest, digest_len) == 1;
+
+    EVP_PKEY_CTX_free(pctx);
+    return ok;
+}
+
 static int sign_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                   size_t msg_len, uint8_t *sig, size_t *sig_len, int tls12)
 {
     EVP_MD_CTX *mctx;
+    uint8_t digest[CLASP_MAX_HASH_LEN];
+    size_t digest_len;
     size_t len = CLASP_MAX_SIG_LEN;
     int ok = 0;
 
     if (key == NULL || EVP_PKEY_get_size(key) <= 0 || EVP_PKEY_get_size(key) > CLASP_MAX_SIG_LEN) {
         return 0;
+    }
+    if (ecdsa_digest(c, key, scheme, tls12, msg, msg_len, digest, &digest_len)) {
+        ok = digest_len > 0 && ecdsa_sign_digest(c, key, digest, digest_len, sig, &len);
+        OPENSSL_cleanse(digest, sizeof(digest));
+        *sig_len = ok ? len : 0;
+        return ok;
     }
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
@@ -280,13 +348,22 @@ static int sign_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const u
 static int verify_v(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                     size_t msg_len, const uint8_t *sig, size_t sig_len, int tls12)
 {
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *mctx;
+    uint8_t digest[CLASP_MAX_HASH_LEN];
+    size_t digest_len;
     int ok;
 
+    ERR_set_mark();
+    if (key != NULL && ecdsa_digest(c, key, scheme, tls12, msg, msg_len, digest, &digest_len)) {
+        ok = digest_len > 0 && ecdsa_verify_digest(c, key, digest, digest_len, sig, sig_len);
+        ERR_pop_to_mark();
+        return ok;
+    }
+    mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
+        ERR_pop_to_mark();
         return 0;
     }
-    ERR_set_mark();
     ok = start(c, mctx, key, scheme, 0, tls12) != NULL &&
          EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1;
     ERR_pop_to_mark();
