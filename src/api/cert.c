@@ -26,9 +26,7 @@ int clasp_certs_copy(clasp_certs *dst, const clasp_certs *src)
 
         if (s->x509 != NULL && X509_up_ref(s->x509)) {
             d->x509 = s->x509;
-            d->group = s->group;
-            d->der = s->der != NULL ? OPENSSL_memdup(s->der, s->der_len) : NULL;
-            d->der_len = d->der != NULL ? s->der_len : 0;
+            d->group = s->group; /* der stays with src: see leaf_der() */
         }
         if (s->key != NULL && EVP_PKEY_up_ref(s->key)) {
             d->key = s->key;
@@ -566,9 +564,25 @@ static const clasp_key_kind slot_kind[CLASP_NUM_PKEYS] = {
     [CLASP_PKEY_ED25519] = CLASP_KEY_ED25519,
 };
 
+/* The slot holding the encoding of s's certificate in slot i: the SSL's
+ * own when it was set on the SSL, else the SSL_CTX's while the SSL still
+ * has the certificate it copied from there (SSL_new copies no DER, so a
+ * connection costs no allocation for it); NULL: encode it per handshake. */
+static const clasp_cert_slot *leaf_der(const SSL *s, int i)
+{
+    const clasp_cert_slot *own = &s->p.certs.slot[i];
+    const clasp_cert_slot *shared = &s->ctx->p.certs.slot[i];
+
+    if (own->der != NULL) {
+        return own;
+    }
+    return shared->der != NULL && shared->x509 == own->x509 ? shared : NULL;
+}
+
 size_t clasp_cert_identities(SSL *s, clasp_identity *ids, size_t max)
 {
     size_t n = 0;
+    const clasp_cert_slot *der;
 
     for (int i = 0; i < CLASP_NUM_PKEYS && n < max; i++) {
         clasp_cert_slot *slot = &s->p.certs.slot[i];
@@ -590,8 +604,9 @@ size_t clasp_cert_identities(SSL *s, clasp_identity *ids, size_t max)
         ids[n].key = slot->key;
         ids[n].kind = slot_kind[i];
         ids[n].group = slot->group;
-        ids[n].leaf_der = slot->der;
-        ids[n].leaf_der_len = slot->der_len;
+        der = leaf_der(s, i);
+        ids[n].leaf_der = der != NULL ? der->der : NULL;
+        ids[n].leaf_der_len = der != NULL ? der->der_len : 0;
         n++;
     }
     return n;
