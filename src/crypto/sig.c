@@ -251,28 +251,23 @@ static const sig_alg *start(const clasp_crypto *c, EVP_MD_CTX *mctx, EVP_PKEY *k
     return alg;
 }
 
-/* ECDSA signs the digest itself, so the message is hashed with the digest
- * fetched once per SSL_CTX and only the signature runs through an
- * EVP_PKEY_CTX: EVP_DigestSignInit_ex would fetch the digest by name and set
- * up a digest context on every call.  The hash is the scheme's (RFC 9846
- * §4.3.3; in TLS 1.2 the scheme names it, RFC 8422 §5.10).  Returns the
- * digest's length, or 0 when the scheme is not ECDSA with a fetched
- * digest (the caller then takes the one-shot path). */
+/* The digest of msg with the ECDSA scheme's hash (SHA-256 or SHA-384,
+ * fetched once per SSL_CTX); its length, or 0. */
 static size_t ecdsa_prehash(const clasp_crypto *c, const sig_alg *alg, const uint8_t *msg,
                             size_t msg_len, uint8_t *digest)
 {
     clasp_hash_id h = alg->hash_nid == NID_sha256 ? CLASP_HASH_SHA256 : CLASP_HASH_SHA384;
 
-    if (alg->kind != K_ECDSA || (alg->hash_nid != NID_sha256 && alg->hash_nid != NID_sha384) ||
-        !clasp_hash(c, h, msg, msg_len, digest)) {
-        return 0;
-    }
-    return clasp_hash_len(h);
+    return clasp_hash(c, h, msg, msg_len, digest) ? clasp_hash_len(h) : 0;
 }
 
-/* ECDSA through the pre-hash path when it applies: 1 with digest filled
- * (*digest_len 0 when the key does not fit the scheme: a failure), 0 for
- * every other scheme. */
+/* ECDSA signs a digest, so the message is hashed here and only the
+ * signature runs through an EVP_PKEY_CTX: EVP_DigestSignInit_ex would fetch
+ * the digest by name and set up a digest context on every call.  The hash
+ * is the scheme's (RFC 9846 §4.3.3; RFC 8422 §5.10 for TLS 1.2).  Returns
+ * 1 for an ECDSA scheme with SHA-256 or SHA-384, digest filled
+ * (*digest_len 0 when the key does not fit the scheme: a failure); 0 for
+ * every other scheme, which takes the one-shot path. */
 static int ecdsa_digest(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, int tls12,
                         const uint8_t *msg, size_t msg_len, uint8_t *digest, size_t *digest_len)
 {
