@@ -239,6 +239,49 @@ static void test_verify_data(void **state)
     }
 }
 
+/* One master-secret key serves a connection's key block and both
+ * Finished values (clasp_tls12_master_mac): each use must leave the key as
+ * it was, so every answer still matches libcrypto's PRF, in any order. */
+static void test_master_mac_reused(void **state)
+{
+    uint8_t master[48];
+    uint8_t cr[32];
+    uint8_t sr[32];
+    uint8_t hash[48];
+    uint8_t kb_seed[13 + 64];
+    uint8_t fin_seed[15 + 48];
+    uint8_t want[72];
+    uint8_t got[12];
+    clasp_tls12_keys k;
+    clasp_hmac_key *mk;
+
+    (void)state;
+    fill(master, sizeof(master), 11);
+    fill(cr, sizeof(cr), 12);
+    fill(sr, sizeof(sr), 13);
+    fill(hash, sizeof(hash), 14);
+    memcpy(kb_seed, "key expansion", 13);
+    memcpy(kb_seed + 13, sr, 32);
+    memcpy(kb_seed + 45, cr, 32);
+    mk = clasp_tls12_master_mac(crypto, CLASP_HASH_SHA384, master);
+    assert_non_null(mk);
+    for (int round = 0; round < 2; round++) {
+        for (int server = 0; server < 2; server++) {
+            memcpy(fin_seed, server ? "server finished" : "client finished", 15);
+            memcpy(fin_seed + 15, hash, 48);
+            assert_true(clasp_tls12_verify_data_keyed(mk, server, hash, 48, got));
+            ref_prf("SHA384", master, 48, fin_seed, sizeof(fin_seed), want, 12);
+            assert_memory_equal(got, want, 12);
+        }
+        assert_true(clasp_tls12_key_block_keyed(mk, CLASP_AEAD_AES_256_GCM, cr, sr, &k));
+        ref_prf("SHA384", master, 48, kb_seed, sizeof(kb_seed), want, 72);
+        assert_memory_equal(k.client_key, want, 32);
+        assert_memory_equal(k.server_iv, want + 68, 4);
+    }
+    clasp_hmac_key_free(mk);
+    clasp_hmac_key_free(NULL); /* a no-op, as every free */
+}
+
 static void test_exporter(void **state)
 {
     uint8_t master[48];
@@ -588,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_master_secret),
         cmocka_unit_test(test_key_block),
         cmocka_unit_test(test_verify_data),
+        cmocka_unit_test(test_master_mac_reused),
         cmocka_unit_test(test_exporter),
         cmocka_unit_test(test_records_match_reference),
         cmocka_unit_test(test_records_tampered),
