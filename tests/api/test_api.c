@@ -152,6 +152,39 @@ static void test_sni_switches_ctx(void **state)
     SSL_CTX_free(other);
 }
 
+/* The certificate the client receives is the one the server's SSL holds:
+ * SSL_new copies the SSL_CTX's, so a later SSL_CTX_use_certificate does not
+ * reach an SSL made before it, and SSL_use_certificate on the SSL wins. */
+static void assert_server_sends(int on_ssl)
+{
+    fixture f;
+    X509 *good = clasp_test_leaf_get0(CLASP_TEST_KEY_P256, CLASP_TEST_LEAF_GOOD);
+    X509 *other = clasp_test_leaf_get0(CLASP_TEST_KEY_P256, CLASP_TEST_LEAF_OTHER_NAME);
+
+    fixture_init(&f);
+    fixture_link(&f);
+    if (on_ssl) {
+        assert_int_equal(SSL_use_certificate(f.link.server, other), 1);
+        assert_int_equal(SSL_set1_host(f.link.client, "other.example"), 1);
+    } else {
+        assert_int_equal(SSL_CTX_use_certificate(f.sctx, other), 1);
+    }
+    assert_true(fixture_handshake(&f));
+    assert_int_equal(SSL_get_verify_result(f.link.client), X509_V_OK);
+    X509 *peer = SSL_get1_peer_certificate(f.link.client);
+    assert_non_null(peer);
+    assert_int_equal(X509_cmp(peer, on_ssl ? other : good), 0);
+    X509_free(peer);
+    fixture_free(&f);
+}
+
+static void test_certificate_of_the_ssl_is_sent(void **state)
+{
+    (void)state;
+    assert_server_sends(0);
+    assert_server_sends(1);
+}
+
 static void test_sni_other_name_keeps_ctx(void **state)
 {
     fixture f;
@@ -1032,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_sni_seen_by_server),
         cmocka_unit_test(test_sni_absent),
         cmocka_unit_test(test_sni_switches_ctx),
+        cmocka_unit_test(test_certificate_of_the_ssl_is_sent),
         cmocka_unit_test(test_sni_other_name_keeps_ctx),
         cmocka_unit_test(test_sni_fatal_unrecognized_name),
         cmocka_unit_test(test_sni_fatal_default_alert),
