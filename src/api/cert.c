@@ -80,15 +80,12 @@ static int slot_of(const EVP_PKEY *pkey)
  * Certificate message encodes x itself. */
 static void set_der(clasp_cert_slot *slot, X509 *x)
 {
+    int len;
+
     OPENSSL_free(slot->der);
-    slot->der = NULL;
-    slot->der_len = 0;
-    int len = i2d_X509(x, &slot->der);
-    if (len > 0) {
-        slot->der_len = (size_t)len;
-    } else {
-        slot->der = NULL;
-    }
+    slot->der = NULL; /* i2d_X509 allocates it, on success only */
+    len = i2d_X509(x, &slot->der);
+    slot->der_len = len > 0 ? (size_t)len : 0;
 }
 
 /* ssl_set_cert(): a key already in the slot that does not match the new
