@@ -201,6 +201,12 @@ clasp_key_kind clasp_sig_key_kind(const EVP_PKEY *key);
 /* The NamedGroup of an EC key's curve (CLASP_GROUP_SECP256R1 …), or 0
  * for other keys and curves (RFC 8422 §5.3 binds it to supported_groups). */
 uint16_t clasp_sig_key_group(const EVP_PKEY *key);
+/* clasp_sig_scheme_fits_key() (tls12 = 0) or _tls12() (tls12 = 1) for a
+ * key whose kind and group (clasp_sig_key_kind(), clasp_sig_key_group())
+ * were worked out before: no libcrypto look-up, but for an RSASSA-PSS
+ * key's parameters. */
+int clasp_sig_scheme_fits_described(uint16_t scheme, clasp_key_kind kind, uint16_t group,
+                                    const EVP_PKEY *key, int tls12);
 /* Signs msg with key; sig gets at most CLASP_MAX_SIG_LEN bytes. */
 int clasp_sig_sign(const clasp_crypto *c, EVP_PKEY *key, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, uint8_t *sig, size_t *sig_len);

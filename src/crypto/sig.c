@@ -186,18 +186,51 @@ clasp_key_kind clasp_sig_key_kind(const EVP_PKEY *key)
     return CLASP_KEY_OTHER;
 }
 
-uint16_t clasp_sig_key_group(const EVP_PKEY *key)
+/* The NamedGroup of a curve Clasp supports, or 0. */
+static uint16_t group_of_curve(int nid)
 {
-    if (key == NULL || !EVP_PKEY_is_a(key, "EC")) {
-        return 0;
-    }
-    switch (ec_curve_nid(key)) {
+    switch (nid) {
     case NID_X9_62_prime256v1:
         return CLASP_GROUP_SECP256R1;
     case NID_secp384r1:
         return CLASP_GROUP_SECP384R1;
     case NID_secp521r1:
         return CLASP_GROUP_SECP521R1;
+    default:
+        return 0;
+    }
+}
+
+uint16_t clasp_sig_key_group(const EVP_PKEY *key)
+{
+    if (key == NULL || !EVP_PKEY_is_a(key, "EC")) {
+        return 0;
+    }
+    return group_of_curve(ec_curve_nid(key));
+}
+
+/* alg_fits_key() with the key's kind and group known: the same rules (a
+ * TLS 1.2 ECDSA key fits on any supported curve, which is what a nonzero
+ * group says). */
+int clasp_sig_scheme_fits_described(uint16_t scheme, clasp_key_kind kind, uint16_t group,
+                                    const EVP_PKEY *key, int tls12)
+{
+    const sig_alg *alg = find_alg(scheme);
+
+    if (alg == NULL || key == NULL) {
+        return 0;
+    }
+    switch (alg->kind) {
+    case K_RSA_PKCS1:
+    case K_RSA_PSS_RSAE:
+        return kind == CLASP_KEY_RSA;
+    case K_RSA_PSS_PSS:
+        return kind == CLASP_KEY_RSA_PSS && pss_key_allows(key, alg);
+    case K_ECDSA:
+        return kind == CLASP_KEY_EC &&
+               (tls12 ? group != 0 : group != 0 && group == group_of_curve(alg->curve_nid));
+    case K_ED25519:
+        return kind == CLASP_KEY_ED25519;
     default:
         return 0;
     }

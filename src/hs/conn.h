@@ -261,8 +261,8 @@ int clasp_list_has(const uint16_t *list, size_t n, uint16_t v);
 /* 1 when scheme may sign a TLS 1.3 CertificateVerify (RFC 9846 §4.3.3:
  * not rsa_pkcs1_*, not SHA-1). */
 int clasp_sigalg_ok_for_tls13(uint16_t scheme);
-/* Picks our signature scheme for key among the peer's list; 0 if none. */
-uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
+/* Picks our signature scheme for id's key among the peer's list; 0 if none. */
+uint16_t clasp_pick_sigalg(const clasp_conn *conn, const clasp_identity *id, const uint16_t *peer,
                            size_t num_peer);
 
 /* RFC 7301 §3.1: the server's ALPN answer names exactly one protocol, one
@@ -364,9 +364,10 @@ int clasp_tls12_send_certificate(clasp_conn *conn, const clasp_identity *id);
 int clasp_put_asn1_cert(clasp_writer *w, X509 *x, const uint8_t *der, size_t der_len);
 /* Parses a Certificate into conn->peer_chain (may be empty). */
 int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body);
-/* Our signature scheme for key among the peer's list under TLS 1.2 rules
- * (a scheme naming the key's curve first); 0 when none. */
-uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
+/* Our signature scheme for id's key among the peer's list under TLS 1.2
+ * rules (a scheme naming the key's curve first); 0 when none. */
+uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, const clasp_identity *id,
+                                 const uint16_t *peer,
                                  size_t num_peer);
 /* 1 when key can authenticate a suite with auth (CLASP_AUTH_*). */
 int clasp_tls12_kind_fits_auth(clasp_key_kind kind, int auth);

@@ -72,14 +72,14 @@ int clasp_sigalg_ok_for_tls13(uint16_t scheme)
     }
 }
 
-uint16_t clasp_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
-                           size_t num_peer)
+uint16_t clasp_pick_sigalg(const clasp_conn *conn, const clasp_identity *id,
+                           const uint16_t *peer, size_t num_peer)
 {
     /* Our preference order, limited to what the peer offered. */
     for (size_t i = 0; i < conn->cfg.num_sigalgs; i++) {
         uint16_t s = conn->cfg.sigalgs[i];
         if (clasp_sigalg_ok_for_tls13(s) && clasp_list_has(peer, num_peer, s) &&
-            clasp_sig_scheme_fits_key(s, key)) {
+            clasp_sig_scheme_fits_described(s, id->kind, id->group, id->key, 0)) {
             return s;
         }
     }

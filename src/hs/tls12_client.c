@@ -446,7 +446,7 @@ static void choose_identity(clasp_conn *conn, clasp_reader types, const uint16_t
         if (id->leaf == NULL || id->key == NULL || !cert_type_listed(types, id->kind)) {
             continue;
         }
-        scheme = clasp_tls12_pick_sigalg(conn, id->key, peer, num_peer);
+        scheme = clasp_tls12_pick_sigalg(conn, id, peer, num_peer);
         if (scheme != 0) {
             hs->chosen_identity = *id;
             hs->identity = &hs->chosen_identity;

@@ -189,8 +189,8 @@ int clasp_tls12_read_certificate(clasp_conn *conn, clasp_reader *body)
 
 /* ---- signature schemes -------------------------------------------------------- */
 
-uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const uint16_t *peer,
-                                 size_t num_peer)
+uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, const clasp_identity *id,
+                                 const uint16_t *peer, size_t num_peer)
 {
     /* Pass 0: schemes that would also fit in TLS 1.3 (an ECDSA scheme of
      * the key's own curve); pass 1: TLS 1.2's looser pairing, where the
@@ -199,13 +199,8 @@ uint16_t clasp_tls12_pick_sigalg(const clasp_conn *conn, EVP_PKEY *key, const ui
         for (size_t i = 0; i < conn->cfg.num_sigalgs; i++) {
             uint16_t s = conn->cfg.sigalgs[i];
 
-            /* The peer's list first: asking whether a key fits costs libcrypto
-             * look-ups. */
-            if (!clasp_list_has(peer, num_peer, s)) {
-                continue;
-            }
-            if (pass == 0 ? clasp_sig_scheme_fits_key(s, key)
-                          : clasp_sig_scheme_fits_key_tls12(s, key)) {
+            if (clasp_list_has(peer, num_peer, s) &&
+                clasp_sig_scheme_fits_described(s, id->kind, id->group, id->key, pass)) {
                 return s;
             }
         }

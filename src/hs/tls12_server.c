@@ -341,7 +341,7 @@ static const clasp_identity *identity_for(clasp_conn *conn, const clasp_suite_in
             continue;
         }
         *scheme =
-            clasp_tls12_pick_sigalg(conn, ids[i].key, hs->client_sigalgs, hs->num_client_sigalgs);
+            clasp_tls12_pick_sigalg(conn, &ids[i], hs->client_sigalgs, hs->num_client_sigalgs);
         if (*scheme != 0) {
             return &ids[i];
         }

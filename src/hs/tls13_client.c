@@ -729,7 +729,7 @@ static void choose_client_identity(clasp_conn *conn, const uint16_t *peer, size_
         if (id->leaf == NULL || id->key == NULL) {
             continue;
         }
-        scheme = clasp_pick_sigalg(conn, id->key, peer, num_peer);
+        scheme = clasp_pick_sigalg(conn, id, peer, num_peer);
         if (scheme != 0) {
             hs->chosen_identity = *id;
             hs->identity = &hs->chosen_identity;

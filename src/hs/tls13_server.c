@@ -596,7 +596,7 @@ static int choose_identity(clasp_conn *conn, const clasp_identity *ids, size_t n
         if (ids[i].leaf == NULL || ids[i].key == NULL) {
             continue;
         }
-        if (clasp_pick_sigalg(conn, ids[i].key, hs->client_sigalgs, hs->num_client_sigalgs)) {
+        if (clasp_pick_sigalg(conn, &ids[i], hs->client_sigalgs, hs->num_client_sigalgs)) {
             hs->chosen_identity = ids[i];
             hs->identity = &hs->chosen_identity;
             return 1;
@@ -891,7 +891,7 @@ static clasp_hs_status do_send_certificate(clasp_conn *conn)
 static clasp_hs_status do_send_certificate_verify(clasp_conn *conn)
 {
     clasp_hs *hs = conn->hs;
-    uint16_t scheme = clasp_pick_sigalg(conn, hs->identity->key, hs->client_sigalgs,
+    uint16_t scheme = clasp_pick_sigalg(conn, hs->identity, hs->client_sigalgs,
                                         hs->num_client_sigalgs);
 
     if (scheme == 0) {
